@@ -1,0 +1,213 @@
+#include "chunk_decoder.h"
+
+#include <zstd.h>
+
+#include <capnp/serialize.h>
+
+#include <optional>
+#include <string>
+
+#include "crc32c.h"
+#include "frame_batch.h"
+#include "proctape.capnp.h"
+#include "proctape/format/container.h"
+#include "schema_convert.h"
+
+namespace proctape::format {
+namespace {
+
+using container::ChunkHeader;
+
+struct DctxDeleter {
+  void operator()(ZSTD_DCtx* dctx) const { ZSTD_freeDCtx(dctx); }
+};
+
+ZSTD_DCtx* threadDctx() {
+  thread_local std::unique_ptr<ZSTD_DCtx, DctxDeleter> dctx(ZSTD_createDCtx());
+  return dctx.get();
+}
+
+class ChunkDecoder {
+ public:
+  ChunkDecoder(std::span<const uint8_t> file, const std::string& path, const ChunkInfo& info)
+      : file_(file), path_(path), info_(info), out_(std::make_shared<DecodedChunk>()) {}
+
+  std::shared_ptr<DecodedChunk> run(bool expectHeader);
+
+ private:
+  void damage(std::string detail, DamageKind kind = DamageKind::corruptChunk) {
+    uint64_t extent = container::kChunkHeaderBytes + uint64_t(info_.compressedSize);
+    out_->damage.push_back({path_, info_.offset, kind, kind == DamageKind::badRecord ? 0 : extent, std::move(detail)});
+  }
+  std::optional<ChunkHeader> readHeader(bool expectHeader);
+  std::optional<kj::Array<capnp::word>> decompress(const ChunkHeader& header);
+  void readMessage(const ChunkHeader& header, kj::ArrayPtr<const capnp::word> words);
+  void readRecords(schema::Chunk::Reader chunk, const ChunkHeader& header);
+  std::optional<std::string> readFrames(schema::FrameBatch::Reader batch, int64_t timeNs);
+
+  std::span<const uint8_t> file_;
+  const std::string& path_;
+  ChunkInfo info_;
+  std::shared_ptr<DecodedChunk> out_;
+};
+
+std::optional<ChunkHeader> ChunkDecoder::readHeader(bool expectHeader) {
+  if (info_.offset > file_.size()) {
+    damage("the chunk lies beyond the end of the file");
+    return std::nullopt;
+  }
+  auto header = container::parseChunkHeader(file_.subspan(info_.offset));
+  if (!header) {
+    damage("the chunk header failed its checks (magic, size or CRC-32C)");
+    return std::nullopt;
+  }
+  bool matches = header->seq == info_.seq && header->compressedSize == info_.compressedSize &&
+                 header->firstTimeNs == info_.firstTimeNs && header->lastTimeNs == info_.lastTimeNs &&
+                 header->recordCount == info_.recordCount;
+  if (expectHeader && !matches) {
+    damage("the chunk header does not match the file's index");
+    return std::nullopt;
+  }
+  return header;
+}
+
+std::optional<kj::Array<capnp::word>> ChunkDecoder::decompress(const ChunkHeader& header) {
+  uint64_t start = info_.offset + container::kChunkHeaderBytes;
+  if (start + header.compressedSize > file_.size()) {
+    damage("the chunk runs past the end of the file");
+    return std::nullopt;
+  }
+  auto payload = file_.subspan(start, header.compressedSize);
+  if (crc32c(payload) != header.payloadCrc) {
+    damage("the chunk's bytes fail their CRC-32C (the file was altered or the disk is bad)");
+    return std::nullopt;
+  }
+  if (header.rawSize % sizeof(capnp::word) != 0 || header.rawSize > container::kMaxChunkRawBytes ||
+      !container::expansionAllowed(header.compressedSize, header.rawSize)) {
+    damage("the chunk claims an impossible size of " + std::to_string(header.rawSize) + " bytes");
+    return std::nullopt;
+  }
+  if (ZSTD_getFrameContentSize(payload.data(), payload.size()) != header.rawSize ||
+      ZSTD_findFrameCompressedSize(payload.data(), payload.size()) != payload.size()) {
+    damage("the chunk's zstd frame does not match its header's sizes");
+    return std::nullopt;
+  }
+  auto words = kj::heapArray<capnp::word>(header.rawSize / sizeof(capnp::word));
+  size_t got = ZSTD_decompressDCtx(threadDctx(), words.begin(), header.rawSize, payload.data(), payload.size());
+  if (ZSTD_isError(got) || got != header.rawSize) {
+    damage(std::string("zstd cannot decompress the chunk: ") +
+           (ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short output"));
+    return std::nullopt;
+  }
+  return words;
+}
+
+std::optional<std::string> ChunkDecoder::readFrames(schema::FrameBatch::Reader batch, int64_t timeNs) {
+  uint32_t count = batch.getCount();
+  auto data = batch.getData();
+  auto deltas = batch.getTimeDeltasNs();
+  if (deltas.size() != count) return "a frame batch has " + std::to_string(deltas.size()) + " times for " +
+                                     std::to_string(count) + " frames";
+  size_t base = out_->frameBytes.size();
+  std::vector<size_t> ends(count);
+  if (batch.getLayout() == schema::FrameLayout::SHUFFLED) {
+    uint64_t size = batch.getFrameSize();
+    if (size * count != data.size()) return "a shuffled frame batch's size does not add up";
+    out_->frameBytes.resize(base + data.size());
+    unshuffleBytes(data.begin(), count, size, out_->frameBytes.data() + base);
+    for (uint32_t i = 0; i < count; ++i) ends[i] = base + (i + 1) * size;
+  } else if (batch.getLayout() == schema::FrameLayout::CONCATENATED) {
+    auto stored = batch.getEnds();
+    if (stored.size() != count) return "a frame batch has " + std::to_string(stored.size()) + " ends for " +
+                                       std::to_string(count) + " frames";
+    uint32_t previous = 0;
+    for (uint32_t i = 0; i < count; ++i) {
+      if (stored[i] < previous || stored[i] > data.size()) return "a frame batch's end offsets are out of order";
+      previous = stored[i];
+      ends[i] = base + stored[i];
+    }
+    if (previous != data.size()) return "a frame batch's ends do not cover its data";
+    out_->frameBytes.insert(out_->frameBytes.end(), data.begin(), data.end());
+  } else {
+    return "a frame batch has an unknown layout";
+  }
+  const uint8_t* bytes = out_->frameBytes.data();
+  size_t start = base;
+  int64_t time = timeNs;
+  uint16_t source = batch.getSourceId();
+  for (uint32_t i = 0; i < count; ++i) {
+    if (__builtin_add_overflow(time, int64_t(deltas[i]), &time)) return "a frame time overflows";
+    out_->records.push_back({time, Frame{source, {bytes + start, ends[i] - start}}});
+    start = ends[i];
+  }
+  return std::nullopt;
+}
+
+void ChunkDecoder::readRecords(schema::Chunk::Reader chunk, const ChunkHeader& header) {
+  auto records = chunk.getRecords();
+  size_t frameBytes = 0;
+  for (auto record : records)
+    if (record.isFrames()) frameBytes += record.getFrames().getData().size();
+  // Reserve so that spans into frameBytes stay valid while we append.
+  out_->frameBytes.reserve(frameBytes);
+  out_->records.reserve(std::min<size_t>(header.recordCount, header.rawSize / 4 + 16));
+  for (size_t i = 0; i < records.size(); ++i) {
+    auto record = records[unsigned(i)];
+    int64_t t = record.getTimeNs();
+    switch (record.which()) {
+      case schema::Record::META: out_->records.push_back({t, &out_->metas.emplace_back(readMeta(record.getMeta()))}); break;
+      case schema::Record::PROCESS_INFO:
+        out_->records.push_back({t, &out_->infos.emplace_back(readProcessInfo(record.getProcessInfo()))});
+        break;
+      case schema::Record::SNAPSHOT:
+        out_->records.push_back({t, &out_->snapshots.emplace_back(readSnapshot(record.getSnapshot()))});
+        break;
+      case schema::Record::GAP: out_->records.push_back({t, &out_->gaps.emplace_back(readGap(record.getGap()))}); break;
+      case schema::Record::CLOCKS:
+        out_->records.push_back({t, &out_->clocks.emplace_back(readClockAnchor(record.getClocks()))});
+        break;
+      case schema::Record::FRAMES:
+        if (auto error = readFrames(record.getFrames(), t))
+          damage("record " + std::to_string(i) + ": " + *error + "; the record was skipped", DamageKind::badRecord);
+        break;
+      default: break;  // a record kind from a newer minor version: skipped, as the format promises
+    }
+  }
+}
+
+void ChunkDecoder::readMessage(const ChunkHeader& header, kj::ArrayPtr<const capnp::word> words) {
+  capnp::ReaderOptions options;
+  options.traversalLimitInWords = words.size() * 4 + 1024;  // bounds work by input size
+  options.nestingLimit = 16;
+  try {
+    capnp::FlatArrayMessageReader message(words, options);
+    auto chunk = message.getRoot<schema::Chunk>();
+    if (chunk.getSeq() != header.seq) {
+      damage("the chunk message says seq " + std::to_string(chunk.getSeq()) + ", its header " +
+             std::to_string(header.seq));
+      return;
+    }
+    readRecords(chunk, header);
+  } catch (const kj::Exception& e) {
+    out_->records.clear();
+    damage(std::string("the chunk is not a valid message: ") + e.getDescription().cStr());
+  }
+}
+
+std::shared_ptr<DecodedChunk> ChunkDecoder::run(bool expectHeader) {
+  auto header = readHeader(expectHeader);
+  if (!header) return out_;
+  auto words = decompress(*header);
+  if (!words) return out_;
+  readMessage(*header, *words);
+  return out_;
+}
+
+}  // namespace
+
+std::shared_ptr<DecodedChunk> decodeChunk(std::span<const uint8_t> file, const std::string& path,
+                                          const ChunkInfo& info, bool expectHeader) {
+  return ChunkDecoder(file, path, info).run(expectHeader);
+}
+
+}  // namespace proctape::format

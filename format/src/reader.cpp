@@ -1,0 +1,191 @@
+#include "proctape/format/reader.h"
+
+#include <algorithm>
+#include <deque>
+#include <filesystem>
+#include <future>
+#include <thread>
+
+#include "chunk_decoder.h"
+#include "mapped_file.h"
+#include "segment_scanner.h"
+
+namespace proctape::format {
+namespace {
+
+namespace fs = std::filesystem;
+
+Result<std::vector<std::string>> segmentPaths(const std::string& path) {
+  std::error_code ec;
+  auto status = fs::status(path, ec);
+  if (ec) return Error{path + ": cannot open: " + ec.message() + " (check the path and its permissions)"};
+  if (!fs::is_directory(status)) return std::vector<std::string>{path};
+  std::vector<std::string> files;
+  for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->is_regular_file() && it->path().extension() == ".pt") files.push_back(it->path().string());
+  }
+  if (ec) return Error{path + ": cannot list the directory: " + ec.message()};
+  if (files.empty()) return Error{path + ": a directory with no trace segments (*.pt files) in it"};
+  std::sort(files.begin(), files.end());  // segment names sort in time order
+  return files;
+}
+
+}  // namespace
+
+const char* toString(DamageKind kind) {
+  switch (kind) {
+    case DamageKind::truncated: return "truncated";
+    case DamageKind::corruptChunk: return "corrupt chunk";
+    case DamageKind::unexpectedBytes: return "unexpected bytes";
+    case DamageKind::badRecord: return "bad record";
+    case DamageKind::notClosed: return "not closed";
+    case DamageKind::badIndex: return "bad index";
+    case DamageKind::notATrace: return "not a trace";
+  }
+  return "?";
+}
+
+std::string describe(const Damage& d) {
+  return d.file + ": offset " + std::to_string(d.offset) + ": " + toString(d.kind) + ", " +
+         std::to_string(d.bytesSkipped) + " bytes skipped: " + d.detail;
+}
+
+struct TraceReader::Impl {
+  ReaderOptions options;
+  std::vector<std::shared_ptr<const MappedFile>> files;
+  std::vector<SegmentInfo> segments;
+  std::vector<ChunkInfo> chunks;
+  std::vector<Damage> damage;
+  std::optional<Meta> meta;
+
+  size_t window = 1;
+  size_t nextToDecode = 0;
+  std::deque<std::future<std::shared_ptr<DecodedChunk>>> inFlight;
+  std::shared_ptr<DecodedChunk> current;
+  size_t position = 0;
+  std::optional<int64_t> seekTime;
+
+  Status addSegment(const std::string& path, bool onlyFile);
+  std::shared_ptr<DecodedChunk> decode(size_t chunk) const {
+    const ChunkInfo& info = chunks[chunk];
+    const auto& file = files[info.segment];
+    return decodeChunk(file->bytes(), file->path(), info, segments[info.segment].indexed);
+  }
+  void schedule();
+  bool advanceChunk();
+  void drain();
+  void readMeta();
+};
+
+Status TraceReader::Impl::addSegment(const std::string& path, bool onlyFile) {
+  auto mapped = MappedFile::open(path);
+  if (!mapped) return mapped.error();
+  auto scanned = scanSegment((*mapped)->bytes(), path, files.size(), options.useIndex);
+  if (!scanned) {
+    if (onlyFile) return scanned.error();
+    // One bad file in a directory must not hide the others.
+    damage.push_back({path, 0, DamageKind::notATrace, (*mapped)->bytes().size(), scanned.error().message});
+    return okStatus();
+  }
+  files.push_back(*mapped);
+  segments.push_back(scanned->info);
+  chunks.insert(chunks.end(), scanned->chunks.begin(), scanned->chunks.end());
+  damage.insert(damage.end(), scanned->damage.begin(), scanned->damage.end());
+  return okStatus();
+}
+
+void TraceReader::Impl::schedule() {
+  while (inFlight.size() < window && nextToDecode < chunks.size()) {
+    size_t chunk = nextToDecode++;
+    auto policy = window > 1 ? std::launch::async : std::launch::deferred;
+    inFlight.push_back(std::async(policy, [this, chunk] { return decode(chunk); }));
+  }
+}
+
+bool TraceReader::Impl::advanceChunk() {
+  schedule();
+  if (inFlight.empty()) return false;
+  current = inFlight.front().get();
+  inFlight.pop_front();
+  position = 0;
+  for (const auto& d : current->damage) {
+    // A chunk decoded again after a seek reports the same damage: keep one.
+    bool known = std::any_of(damage.begin(), damage.end(), [&d](const Damage& e) {
+      return e.file == d.file && e.offset == d.offset && e.kind == d.kind && e.detail == d.detail;
+    });
+    if (!known) damage.push_back(d);
+  }
+  schedule();
+  return true;
+}
+
+void TraceReader::Impl::drain() {
+  for (auto& pending : inFlight) pending.wait();
+  inFlight.clear();
+}
+
+void TraceReader::Impl::readMeta() {
+  for (size_t i = 0; i < chunks.size() && i < 2 && !meta; ++i) {
+    auto chunk = decode(i);
+    for (const auto& record : chunk->records)
+      if (auto m = std::get_if<const Meta*>(&record.body)) {
+        meta = **m;
+        break;
+      }
+  }
+}
+
+TraceReader::TraceReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+TraceReader::TraceReader(TraceReader&&) noexcept = default;
+TraceReader& TraceReader::operator=(TraceReader&&) noexcept = default;
+TraceReader::~TraceReader() {
+  if (impl_) impl_->drain();
+}
+
+Result<TraceReader> TraceReader::open(const std::string& path, ReaderOptions options) {
+  auto paths = segmentPaths(path);
+  if (!paths) return paths.error();
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+  impl->window = threads > 1 ? size_t(threads) * 2 : 1;
+  bool onlyFile = paths->size() == 1 && !std::filesystem::is_directory(path);
+  for (const auto& file : *paths)
+    if (auto status = impl->addSegment(file, onlyFile); !status) return status.error();
+  if (impl->files.empty()) return Error{path + ": none of its files is a readable proctape trace"};
+  impl->readMeta();
+  return TraceReader(std::move(impl));
+}
+
+bool TraceReader::next(Record& record) {
+  Impl& s = *impl_;
+  for (;;) {
+    if (s.current && s.position < s.current->records.size()) {
+      const Record& candidate = s.current->records[s.position++];
+      if (s.seekTime && candidate.timeNs < *s.seekTime) continue;
+      s.seekTime.reset();
+      record = candidate;
+      return true;
+    }
+    if (!s.advanceChunk()) {
+      s.current.reset();
+      return false;
+    }
+  }
+}
+
+void TraceReader::seek(int64_t timeNs) {
+  Impl& s = *impl_;
+  s.drain();
+  s.current.reset();
+  auto it = std::find_if(s.chunks.begin(), s.chunks.end(), [timeNs](const ChunkInfo& c) { return c.lastTimeNs >= timeNs; });
+  s.nextToDecode = size_t(it - s.chunks.begin());
+  s.seekTime = timeNs;
+}
+
+const std::optional<Meta>& TraceReader::meta() const { return impl_->meta; }
+const std::vector<SegmentInfo>& TraceReader::segments() const { return impl_->segments; }
+const std::vector<ChunkInfo>& TraceReader::chunks() const { return impl_->chunks; }
+const std::vector<Damage>& TraceReader::damage() const { return impl_->damage; }
+
+}  // namespace proctape::format

@@ -1,0 +1,160 @@
+#include "segment_scanner.h"
+
+#include <capnp/serialize.h>
+
+#include <cstring>
+#include <optional>
+
+#include "proctape.capnp.h"
+#include "proctape/format/container.h"
+
+namespace proctape::format {
+namespace {
+
+namespace c = container;
+
+std::string versionText(uint16_t major, uint16_t minor) {
+  return std::to_string(major) + "." + std::to_string(minor);
+}
+
+class Scanner {
+ public:
+  Scanner(std::span<const uint8_t> file, const std::string& path, ScannedSegment& out)
+      : file_(file), path_(path), out_(out) {}
+
+  bool loadIndex();
+  void walk();
+
+ private:
+  void addDamage(uint64_t offset, DamageKind kind, uint64_t skipped, std::string detail) {
+    out_.damage.push_back({path_, offset, kind, skipped, std::move(detail)});
+  }
+  std::optional<std::vector<c::IndexEntry>> readIndexEntries(uint64_t indexOffset, uint64_t trailerOffset);
+  bool stepOverFrame(size_t& offset, bool& closed);
+  void resync(size_t& offset);
+
+  std::span<const uint8_t> file_;
+  const std::string& path_;
+  ScannedSegment& out_;
+};
+
+std::optional<std::vector<c::IndexEntry>> Scanner::readIndexEntries(uint64_t indexOffset, uint64_t trailerOffset) {
+  if (indexOffset < c::kFileHeaderBytes || indexOffset >= trailerOffset) return std::nullopt;
+  auto frame = file_.subspan(indexOffset, trailerOffset - indexOffset);
+  auto message = c::parseIndexFrame(frame);
+  if (!message || c::kIndexPrefixBytes + message->size() != frame.size() || message->size() % 8 != 0)
+    return std::nullopt;
+  // Copy into words: the frame's position in the file gives no alignment.
+  auto words = kj::heapArray<capnp::word>(message->size() / 8);
+  std::memcpy(words.begin(), message->data(), message->size());
+  std::vector<c::IndexEntry> entries;
+  try {
+    capnp::ReaderOptions options;
+    options.traversalLimitInWords = words.size() * 2 + 64;
+    capnp::FlatArrayMessageReader reader(words, options);
+    for (auto e : reader.getRoot<schema::Index>().getChunks())
+      entries.push_back({e.getOffset(), e.getSeq(), e.getFirstTimeNs(), e.getLastTimeNs(), e.getRecordCount(),
+                         e.getCompressedSize()});
+  } catch (const kj::Exception&) {
+    return std::nullopt;
+  }
+  return entries;
+}
+
+// Uses the index only if it describes the file exactly: chunks back to back
+// from the header to the index. Anything else means the file is not what its
+// index says, and walking it is the safe answer.
+bool Scanner::loadIndex() {
+  if (file_.size() < c::kFileHeaderBytes + c::kTrailerBytes) return false;
+  uint64_t trailerOffset = file_.size() - c::kTrailerBytes;
+  auto trailer = c::parseTrailer(file_.subspan(trailerOffset));
+  if (!trailer) return false;
+  auto entries = readIndexEntries(trailer->indexOffset, trailerOffset);
+  uint64_t expected = c::kFileHeaderBytes;
+  bool consistent = entries && entries->size() == trailer->chunkCount;
+  for (size_t i = 0; consistent && i < entries->size(); ++i) {
+    const auto& e = (*entries)[i];
+    consistent = e.offset == expected && e.seq == i;
+    expected = e.offset + c::kChunkHeaderBytes + e.compressedSize;
+  }
+  if (!consistent || expected != trailer->indexOffset) {
+    addDamage(trailerOffset, DamageKind::badIndex, 0, "the index does not match the file; scanned the chunks instead");
+    return false;
+  }
+  for (const auto& e : *entries)
+    out_.chunks.push_back({out_.info.segmentIndex, e.offset, e.seq, e.firstTimeNs, e.lastTimeNs, e.recordCount,
+                           e.compressedSize, 0});
+  out_.info.indexed = true;
+  return true;
+}
+
+void Scanner::resync(size_t& offset) {
+  auto next = c::findChunkHeader(file_, offset + 1);
+  size_t to = next.value_or(file_.size());
+  addDamage(offset, next ? DamageKind::unexpectedBytes : DamageKind::truncated, to - offset,
+            next ? "bytes that are no proctape frame; resumed at the next chunk header"
+                 : "no further chunk header; the rest of the file was ignored");
+  offset = to;
+}
+
+// Advances past one frame at `offset`; false if none is recognisable there.
+bool Scanner::stepOverFrame(size_t& offset, bool& closed) {
+  auto rest = file_.subspan(offset);
+  if (auto header = c::parseChunkHeader(rest)) {
+    uint64_t end = uint64_t(offset) + c::kChunkHeaderBytes + header->compressedSize;
+    if (end > file_.size()) {
+      addDamage(offset, DamageKind::truncated, file_.size() - offset,
+                "the file ends inside chunk " + std::to_string(header->seq) + " (a recorder stopped mid-write?)");
+      offset = file_.size();
+      return true;
+    }
+    out_.chunks.push_back({out_.info.segmentIndex, offset, header->seq, header->firstTimeNs, header->lastTimeNs,
+                           header->recordCount, header->compressedSize, header->rawSize});
+    offset = size_t(end);
+    return true;
+  }
+  uint32_t tag = c::proctapeTag(rest);
+  uint32_t size = 0;
+  if ((tag == c::kTagIndex || tag == c::kTagTrailer) && c::isSkippableFrame(rest, &size) &&
+      size <= rest.size() - c::kFrameHeaderBytes) {
+    closed = tag == c::kTagTrailer && c::parseTrailer(rest) && offset + c::kTrailerBytes == file_.size();
+    offset += c::kFrameHeaderBytes + size;
+    return true;
+  }
+  return false;
+}
+
+void Scanner::walk() {
+  size_t offset = c::kFileHeaderBytes;
+  bool closed = false;
+  while (offset < file_.size()) {
+    if (!stepOverFrame(offset, closed)) resync(offset);
+  }
+  bool endsInDamage = !out_.damage.empty() && out_.damage.back().kind == DamageKind::truncated;
+  if (!closed && !endsInDamage)
+    addDamage(file_.size(), DamageKind::notClosed, 0,
+              "no index at the end: the recorder did not close this file (every complete chunk was read)");
+}
+
+}  // namespace
+
+Result<ScannedSegment> scanSegment(std::span<const uint8_t> file, const std::string& path, size_t segment,
+                                   bool useIndex) {
+  if (file.empty()) return Error{path + ": the file is empty, so it holds no trace"};
+  c::FileHeaderStatus status;
+  auto header = c::parseFileHeader(file, &status);
+  if (status == c::FileHeaderStatus::notATrace)
+    return Error{path + ": not a proctape trace (no valid proctape file header at offset 0)"};
+  if (status == c::FileHeaderStatus::newerMajor)
+    return Error{path + ": written in trace format " + versionText(header->major, header->minor) +
+                 "; this build reads format " + std::to_string(kFormatMajor) + ".x (up to " +
+                 versionText(kFormatMajor, kFormatMinor) + " fully). Upgrade proctape to read it."};
+  ScannedSegment out;
+  out.info = {path, file.size(), header->major, header->minor, header->segmentIndex, false};
+  Scanner scanner(file, path, out);
+  if (!useIndex || !scanner.loadIndex()) scanner.walk();
+  for (auto& chunk : out.chunks) chunk.segment = segment;
+  return out;
+}
+
+}  // namespace proctape::format

@@ -1,0 +1,215 @@
+#include "proctape/record/procfs.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <sstream>
+
+namespace proctape::record {
+namespace {
+
+using format::InfoField;
+using format::Miss;
+using format::MissReason;
+
+constexpr unsigned kKernelThreadFlag = 0x00200000;  // PF_KTHREAD in /proc/PID/stat flags
+
+struct ReadResult {
+  std::string text;
+  int err = 0;
+};
+
+ReadResult readWhole(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {{}, errno};
+  ReadResult result;
+  char buffer[4096];
+  for (;;) {
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n > 0) result.text.append(buffer, size_t(n));
+    else if (n < 0 && errno == EINTR) continue;
+    else {
+      if (n < 0) result.err = errno;
+      break;
+    }
+  }
+  ::close(fd);
+  return result;
+}
+
+ReadResult readLink(const std::string& path) {
+  std::string target(4096, '\0');
+  ssize_t n = ::readlink(path.c_str(), target.data(), target.size());
+  if (n < 0) return {{}, errno};
+  target.resize(size_t(n));
+  return {target, 0};
+}
+
+MissReason reasonFor(int err) {
+  if (err == ENOENT || err == ESRCH) return MissReason::gone;
+  if (err == EACCES || err == EPERM) return MissReason::permission;
+  return MissReason::other;
+}
+
+struct Stat {
+  char state = '?';
+  pid_t ppid = 0;
+  unsigned flags = 0;
+  uint64_t startTicks = 0;
+};
+
+// /proc/PID/stat: "pid (comm) state ppid ... flags(9) ... starttime(22)".
+// comm may hold spaces and parentheses, so parse from the last ')'.
+std::optional<Stat> parseStat(const std::string& text) {
+  size_t close = text.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream in(text.substr(close + 1));
+  Stat stat;
+  std::string field;
+  in >> stat.state >> stat.ppid;
+  for (int i = 5; i <= 22 && in; ++i) {
+    in >> field;
+    if (i == 9) stat.flags = unsigned(std::strtoul(field.c_str(), nullptr, 10));
+    if (i == 22) stat.startTicks = std::strtoull(field.c_str(), nullptr, 10);
+  }
+  if (!in) return std::nullopt;
+  return stat;
+}
+
+std::vector<std::string> splitNul(const std::string& text) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\0', start);
+    if (end == std::string::npos) end = text.size();
+    parts.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return parts;
+}
+
+uint32_t secondId(const std::string& status, const char* key, int column) {
+  size_t at = status.find(key);
+  if (at == std::string::npos) return 0;
+  std::istringstream in(status.substr(at + std::strlen(key)));
+  uint32_t value = 0;
+  for (int i = 0; i <= column; ++i) in >> value;
+  return value;
+}
+
+class InfoReader {
+ public:
+  InfoReader(pid_t pid, const std::string& procRoot, format::ProcessInfo& info)
+      : dir_(procRoot + "/" + std::to_string(pid) + "/"), info_(info) {}
+
+  std::optional<Stat> stat() {
+    auto read = readWhole(dir_ + "stat");
+    if (read.err) return miss(InfoField::all, reasonFor(read.err), read.err), std::nullopt;
+    return parseStat(read.text);
+  }
+  void miss(InfoField field, MissReason reason, int err) { info_.misses.push_back({field, reason, err}); }
+  void readArgv(const Stat& stat);
+  void readLinks(const Stat& stat);
+  void readStatus();
+  void readCgroup();
+
+ private:
+  std::string dir_;
+  format::ProcessInfo& info_;
+};
+
+void InfoReader::readArgv(const Stat& stat) {
+  auto read = readWhole(dir_ + "cmdline");
+  if (read.err) return miss(InfoField::argv, reasonFor(read.err), read.err);
+  if (!read.text.empty()) {
+    info_.argv = splitNul(read.text);
+    return;
+  }
+  // An empty cmdline is a zombie's, or a kernel thread's: never an empty argv.
+  if (stat.state == 'Z' || stat.state == 'X') return miss(InfoField::argv, MissReason::zombie, 0);
+  miss(InfoField::argv, stat.flags & kKernelThreadFlag ? MissReason::other : MissReason::gone, 0);
+}
+
+void InfoReader::readLinks(const Stat& stat) {
+  bool zombie = stat.state == 'Z' || stat.state == 'X';
+  struct Link {
+    const char* name;
+    InfoField field;
+    std::string* out;
+  };
+  for (auto [name, field, out] : {Link{"exe", InfoField::exe, &info_.exe}, Link{"cwd", InfoField::cwd, &info_.cwd}}) {
+    auto read = readLink(dir_ + name);
+    if (!read.err) *out = read.text;
+    else if (zombie) miss(field, MissReason::zombie, read.err);
+    else if (stat.flags & kKernelThreadFlag) miss(field, MissReason::other, read.err);
+    else miss(field, reasonFor(read.err), read.err);
+  }
+}
+
+void InfoReader::readStatus() {
+  auto read = readWhole(dir_ + "status");
+  if (read.err) return miss(InfoField::ids, reasonFor(read.err), read.err);
+  const std::string& s = read.text;
+  if (size_t at = s.find("Name:\t"); at != std::string::npos) info_.comm = s.substr(at + 6, s.find('\n', at) - at - 6);
+  info_.tgid = pid_t(secondId(s, "\nTgid:", 0));
+  info_.ruid = secondId(s, "\nUid:", 0);
+  info_.euid = secondId(s, "\nUid:", 1);
+  info_.rgid = secondId(s, "\nGid:", 0);
+  info_.egid = secondId(s, "\nGid:", 1);
+}
+
+void InfoReader::readCgroup() {
+  auto read = readWhole(dir_ + "cgroup");
+  if (read.err) return miss(InfoField::cgroup, reasonFor(read.err), read.err);
+  std::string text = read.text;
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  // cgroup v2 gives one line "0::/path"; keep v1's lines as they are.
+  info_.cgroup = text.rfind("0::", 0) == 0 && text.find('\n') == std::string::npos ? text.substr(3) : text;
+}
+
+}  // namespace
+
+format::ProcessInfo readProcessInfo(pid_t pid, format::InfoReason reason, const std::string& procRoot) {
+  format::ProcessInfo info;
+  info.pid = pid;
+  info.reason = reason;
+  InfoReader reader(pid, procRoot, info);
+  auto before = reader.stat();
+  if (!before) return info;
+  info.ppid = before->ppid;
+  info.startTimeTicks = before->startTicks;
+  reader.readArgv(*before);
+  reader.readLinks(*before);
+  reader.readStatus();
+  reader.readCgroup();
+  auto after = reader.stat();
+  if (after && after->startTicks != before->startTicks) {
+    // What was read may mix two processes: keep none of it.
+    info = format::ProcessInfo{};
+    info.pid = pid;
+    info.reason = reason;
+    info.misses = {{InfoField::all, format::MissReason::reused, 0}};
+  }
+  return info;
+}
+
+format::Snapshot readProcessTable(const std::string& procRoot) {
+  format::Snapshot snapshot;
+  DIR* dir = ::opendir(procRoot.c_str());
+  if (!dir) return snapshot;
+  while (dirent* entry = ::readdir(dir)) {
+    char* end = nullptr;
+    long pid = std::strtol(entry->d_name, &end, 10);
+    if (*end != '\0' || pid <= 0) continue;
+    snapshot.processes.push_back(readProcessInfo(pid_t(pid), format::InfoReason::snapshot, procRoot));
+  }
+  ::closedir(dir);
+  return snapshot;
+}
+
+}  // namespace proctape::record
