@@ -3,6 +3,8 @@
 // the main job until proctape-record exists.
 #include <CLI/CLI.hpp>
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <map>
 
@@ -28,6 +30,27 @@ Status writeDemo(const std::string& path, const std::vector<std::string>& comman
   return writer->close();
 }
 
+std::string commandOf(const format::ProcessInfo& p) {
+  if (!p.has(format::InfoField::argv)) return "[" + p.comm + "]";
+  std::string text;
+  for (const auto& arg : p.argv) text += (text.empty() ? "" : " ") + arg;
+  return text.size() > 72 ? text.substr(0, 69) + "..." : text;
+}
+
+// The writer's own ancestry, found in the snapshot: proof that the process
+// table went into the trace and came back.
+void printAncestry(const format::Snapshot& snapshot, int32_t pid) {
+  std::map<int32_t, const format::ProcessInfo*> byPid;
+  for (const auto& p : snapshot.processes) byPid[p.pid] = &p;
+  std::printf("  this process and its ancestors, as the snapshot holds them:\n");
+  for (int depth = 0; depth < 16 && byPid.count(pid); ++depth) {
+    const auto& p = *byPid[pid];
+    std::printf("  %*spid %d uid %u: %s\n", depth * 2, "", p.pid, p.ruid, commandOf(p).c_str());
+    if (p.ppid == pid) break;
+    pid = p.ppid;
+  }
+}
+
 int showTrace(const std::string& path) {
   auto reader = format::TraceReader::open(path);
   if (!reader) {
@@ -35,28 +58,22 @@ int showTrace(const std::string& path) {
     return 2;
   }
   if (const auto& meta = reader->meta()) {
-    std::printf("host %s, kernel %s, boot %s\n", meta->hostname.c_str(), meta->kernelRelease.c_str(), meta->bootId.c_str());
-    std::printf("recorder %s %s, format %u.%u\n", meta->recorderName.c_str(), meta->recorderVersion.c_str(),
-                meta->formatMajor, meta->formatMinor);
+    std::printf("kernel %s, format %u.%u, written by %s %s\n", meta->kernelRelease.c_str(), meta->formatMajor,
+                meta->formatMinor, meta->recorderName.c_str(), meta->recorderVersion.c_str());
   }
-  std::printf("chunks %zu (index %s)\n", reader->chunks().size(), reader->segments()[0].indexed ? "used" : "absent");
+  std::printf("chunks: %zu (index %s)\n", reader->chunks().size(), reader->segments()[0].indexed ? "used" : "absent");
   std::map<std::string, size_t> kinds;
   format::Record record;
   while (reader->next(record)) {
     ++kinds[toString(record.kind())];
     if (auto snapshot = std::get_if<const format::Snapshot*>(&record.body)) {
-      size_t shown = 0;
-      for (const auto& p : (*snapshot)->processes) {
-        if (!p.has(format::InfoField::argv) || shown++ >= 5) continue;
-        std::printf("  pid %d ppid %d uid %u %s:", p.pid, p.ppid, p.ruid, p.exe.c_str());
-        for (const auto& arg : p.argv) std::printf(" %s", arg.c_str());
-        std::printf("\n");
-      }
-      std::printf("  ... %zu processes in the snapshot\n", (*snapshot)->processes.size());
+      std::printf("snapshot: %zu processes\n", (*snapshot)->processes.size());
+      printAncestry(**snapshot, getpid());
     }
   }
   for (const auto& [kind, count] : kinds) std::printf("%s records: %zu\n", kind.c_str(), count);
   for (const auto& damage : reader->damage()) std::fprintf(stderr, "damage: %s\n", describe(damage).c_str());
+  std::printf("damage: %zu entries\n", reader->damage().size());
   return reader->damage().empty() ? 0 : 1;
 }
 

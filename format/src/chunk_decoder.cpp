@@ -108,36 +108,41 @@ std::optional<std::string> ChunkDecoder::readFrames(schema::FrameBatch::Reader b
   auto deltas = batch.getTimeDeltasNs();
   if (deltas.size() != count) return "a frame batch has " + std::to_string(deltas.size()) + " times for " +
                                      std::to_string(count) + " frames";
-  size_t base = out_->frameBytes.size();
-  std::vector<size_t> ends(count);
+  // Check every time and size before handing out any frame: a bad batch is skipped whole.
+  int64_t last = timeNs;
+  for (uint32_t i = 0; i < count; ++i)
+    if (__builtin_add_overflow(last, int64_t(deltas[i]), &last)) return "a frame time overflows";
+  uint16_t source = batch.getSourceId();
+  int64_t time = timeNs;
   if (batch.getLayout() == schema::FrameLayout::SHUFFLED) {
     uint64_t size = batch.getFrameSize();
     if (size * count != data.size()) return "a shuffled frame batch's size does not add up";
-    out_->frameBytes.resize(base + data.size());
-    unshuffleBytes(data.begin(), count, size, out_->frameBytes.data() + base);
-    for (uint32_t i = 0; i < count; ++i) ends[i] = base + (i + 1) * size;
-  } else if (batch.getLayout() == schema::FrameLayout::CONCATENATED) {
-    auto stored = batch.getEnds();
-    if (stored.size() != count) return "a frame batch has " + std::to_string(stored.size()) + " ends for " +
-                                       std::to_string(count) + " frames";
-    uint32_t previous = 0;
+    uint8_t* frames = out_->frameBytes.take(data.size());
+    if (!frames) return "frame data beyond what the chunk holds";
+    unshuffleBytes(data.begin(), count, size, frames);
     for (uint32_t i = 0; i < count; ++i) {
-      if (stored[i] < previous || stored[i] > data.size()) return "a frame batch's end offsets are out of order";
-      previous = stored[i];
-      ends[i] = base + stored[i];
+      time += deltas[i];
+      out_->records.push_back({time, Frame{source, {frames + i * size, size}}});
     }
-    if (previous != data.size()) return "a frame batch's ends do not cover its data";
-    out_->frameBytes.insert(out_->frameBytes.end(), data.begin(), data.end());
-  } else {
-    return "a frame batch has an unknown layout";
+    return std::nullopt;
   }
-  const uint8_t* bytes = out_->frameBytes.data();
-  size_t start = base;
-  int64_t time = timeNs;
-  uint16_t source = batch.getSourceId();
+  if (batch.getLayout() != schema::FrameLayout::CONCATENATED) return "a frame batch has an unknown layout";
+  auto ends = batch.getEnds();
+  if (ends.size() != count) return "a frame batch has " + std::to_string(ends.size()) + " ends for " +
+                                   std::to_string(count) + " frames";
+  uint32_t previous = 0;
+  for (uint32_t end : ends) {
+    if (end < previous || end > data.size()) return "a frame batch's end offsets are out of order";
+    previous = end;
+  }
+  if (previous != data.size()) return "a frame batch's ends do not cover its data";
+  uint8_t* frames = out_->frameBytes.take(data.size());
+  if (!frames) return "frame data beyond what the chunk holds";
+  std::copy(data.begin(), data.end(), frames);
+  uint32_t start = 0;
   for (uint32_t i = 0; i < count; ++i) {
-    if (__builtin_add_overflow(time, int64_t(deltas[i]), &time)) return "a frame time overflows";
-    out_->records.push_back({time, Frame{source, {bytes + start, ends[i] - start}}});
+    time += deltas[i];
+    out_->records.push_back({time, Frame{source, {frames + start, ends[i] - start}}});
     start = ends[i];
   }
   return std::nullopt;
@@ -148,8 +153,8 @@ void ChunkDecoder::readRecords(schema::Chunk::Reader chunk, const ChunkHeader& h
   size_t frameBytes = 0;
   for (auto record : records)
     if (record.isFrames()) frameBytes += record.getFrames().getData().size();
-  // Reserve so that spans into frameBytes stay valid while we append.
-  out_->frameBytes.reserve(frameBytes);
+  // Sized once, so that spans into it stay valid while frames are appended.
+  out_->frameBytes.reset(frameBytes);
   out_->records.reserve(std::min<size_t>(header.recordCount, header.rawSize / 4 + 16));
   for (size_t i = 0; i < records.size(); ++i) {
     auto record = records[unsigned(i)];
@@ -191,6 +196,9 @@ void ChunkDecoder::readMessage(const ChunkHeader& header, kj::ArrayPtr<const cap
   } catch (const kj::Exception& e) {
     out_->records.clear();
     damage(std::string("the chunk is not a valid message: ") + e.getDescription().cStr());
+  } catch (const std::exception& e) {  // e.g. bad_alloc on a list that claims too much
+    out_->records.clear();
+    damage(std::string("the chunk could not be decoded: ") + e.what());
   }
 }
 

@@ -13,8 +13,30 @@
 
 namespace proctape::format {
 
+// Frame bytes of one chunk: allocated once, uninitialised (every byte is
+// written before use), never moved, so frames can point into it.
+class FrameArena {
+ public:
+  void reset(size_t capacity) {
+    data_ = std::make_unique_for_overwrite<uint8_t[]>(capacity);
+    capacity_ = capacity;
+    used_ = 0;
+  }
+  // The next `n` bytes; the caller checked they fit (n sums to the capacity).
+  uint8_t* take(size_t n) {
+    uint8_t* at = data_.get() + used_;
+    used_ += n;
+    return used_ <= capacity_ ? at : nullptr;
+  }
+
+ private:
+  std::unique_ptr<uint8_t[]> data_;
+  size_t capacity_ = 0;
+  size_t used_ = 0;
+};
+
 struct DecodedChunk {
-  std::vector<uint8_t> frameBytes;  // every frame of the chunk, unshuffled
+  FrameArena frameBytes;            // every frame of the chunk, unshuffled
   std::deque<Meta> metas;           // deques: records point into them
   std::deque<ProcessInfo> infos;
   std::deque<Snapshot> snapshots;

@@ -2,25 +2,6 @@
 
 namespace proctape::format {
 
-void shuffleBytes(const uint8_t* in, size_t count, size_t width, uint8_t* out) {
-  for (size_t i = 0; i < count; ++i) {
-    const uint8_t* row = in + i * width;
-    for (size_t j = 0; j < width; ++j) out[j * count + i] = row[j];
-  }
-}
-
-void unshuffleBytes(const uint8_t* in, size_t count, size_t width, uint8_t* out) {
-  // Walk the output in blocks of rows so both sides stay in cache.
-  constexpr size_t kBlock = 256;
-  for (size_t start = 0; start < count; start += kBlock) {
-    size_t end = start + kBlock < count ? start + kBlock : count;
-    for (size_t j = 0; j < width; ++j) {
-      const uint8_t* column = in + j * count;
-      for (size_t i = start; i < end; ++i) out[i * width + j] = column[i];
-    }
-  }
-}
-
 void FrameRun::reset(uint16_t sourceId, int64_t firstTimeNs) {
   sourceId_ = sourceId;
   firstTimeNs_ = lastTimeNs_ = firstTimeNs;

@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <deque>
 #include <filesystem>
-#include <future>
 #include <thread>
 
 #include "chunk_decoder.h"
+#include "decode_pool.h"
 #include "mapped_file.h"
 #include "segment_scanner.h"
 
@@ -22,7 +22,14 @@ Result<std::vector<std::string>> segmentPaths(const std::string& path) {
   if (!fs::is_directory(status)) return std::vector<std::string>{path};
   std::vector<std::string> files;
   for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
-    if (it->is_regular_file() && it->path().extension() == ".pt") files.push_back(it->path().string());
+    if (it->path().extension() != ".pt") continue;
+    // The throwing is_regular_file() would escape open() on an entry it
+    // cannot stat (a symlink loop, say). Keep such an entry, so that opening
+    // it reports the problem as damage; skip what is surely no file, or gone.
+    std::error_code statError;
+    bool regular = it->is_regular_file(statError);
+    bool unknown = statError && statError != std::errc::no_such_file_or_directory;
+    if (regular || unknown) files.push_back(it->path().string());
   }
   if (ec) return Error{path + ": cannot list the directory: " + ec.message()};
   if (files.empty()) return Error{path + ": a directory with no trace segments (*.pt files) in it"};
@@ -60,7 +67,8 @@ struct TraceReader::Impl {
 
   size_t window = 1;
   size_t nextToDecode = 0;
-  std::deque<std::future<std::shared_ptr<DecodedChunk>>> inFlight;
+  std::unique_ptr<DecodePool> pool;  // none: decode on the caller's thread
+  std::deque<size_t> inFlight;       // submitted to the pool, in file order
   std::shared_ptr<DecodedChunk> current;
   size_t position = 0;
   std::optional<int64_t> seekTime;
@@ -79,7 +87,13 @@ struct TraceReader::Impl {
 
 Status TraceReader::Impl::addSegment(const std::string& path, bool onlyFile) {
   auto mapped = MappedFile::open(path);
-  if (!mapped) return mapped.error();
+  if (!mapped) {
+    if (onlyFile) return mapped.error();
+    // A segment that cannot be opened (unreadable, or pruned by a rotating
+    // recorder since the directory was listed) must not hide the others.
+    damage.push_back({path, 0, DamageKind::notATrace, 0, mapped.error().message});
+    return okStatus();
+  }
   auto scanned = scanSegment((*mapped)->bytes(), path, files.size(), options.useIndex);
   if (!scanned) {
     if (onlyFile) return scanned.error();
@@ -95,18 +109,23 @@ Status TraceReader::Impl::addSegment(const std::string& path, bool onlyFile) {
 }
 
 void TraceReader::Impl::schedule() {
+  if (!pool) return;
   while (inFlight.size() < window && nextToDecode < chunks.size()) {
-    size_t chunk = nextToDecode++;
-    auto policy = window > 1 ? std::launch::async : std::launch::deferred;
-    inFlight.push_back(std::async(policy, [this, chunk] { return decode(chunk); }));
+    pool->submit(nextToDecode);
+    inFlight.push_back(nextToDecode++);
   }
 }
 
 bool TraceReader::Impl::advanceChunk() {
   schedule();
-  if (inFlight.empty()) return false;
-  current = inFlight.front().get();
-  inFlight.pop_front();
+  if (pool && !inFlight.empty()) {
+    current = pool->take(inFlight.front());
+    inFlight.pop_front();
+  } else if (!pool && nextToDecode < chunks.size()) {
+    current = decode(nextToDecode++);
+  } else {
+    return false;
+  }
   position = 0;
   for (const auto& d : current->damage) {
     // A chunk decoded again after a seek reports the same damage: keep one.
@@ -120,7 +139,7 @@ bool TraceReader::Impl::advanceChunk() {
 }
 
 void TraceReader::Impl::drain() {
-  for (auto& pending : inFlight) pending.wait();
+  if (pool) pool->clear();
   inFlight.clear();
 }
 
@@ -148,12 +167,13 @@ Result<TraceReader> TraceReader::open(const std::string& path, ReaderOptions opt
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
-  impl->window = threads > 1 ? size_t(threads) * 2 : 1;
+  impl->window = size_t(threads) * 2;
   bool onlyFile = paths->size() == 1 && !std::filesystem::is_directory(path);
   for (const auto& file : *paths)
     if (auto status = impl->addSegment(file, onlyFile); !status) return status.error();
   if (impl->files.empty()) return Error{path + ": none of its files is a readable proctape trace"};
   impl->readMeta();
+  if (threads > 1) impl->pool = std::make_unique<DecodePool>(threads, [p = impl.get()](size_t c) { return p->decode(c); });
   return TraceReader(std::move(impl));
 }
 

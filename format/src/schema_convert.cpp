@@ -84,7 +84,7 @@ Meta readMeta(schema::Meta::Reader in) {
   meta.formatMajor = in.getFormatMajor();
   meta.formatMinor = in.getFormatMinor();
   auto uuid = in.getTraceUuid();
-  std::memcpy(meta.traceUuid.data(), uuid.begin(), std::min(uuid.size(), meta.traceUuid.size()));
+  std::copy_n(uuid.begin(), std::min(uuid.size(), meta.traceUuid.size()), meta.traceUuid.begin());
   meta.hostname = stringOf(in.getHostname());
   meta.kernelRelease = stringOf(in.getKernelRelease());
   meta.kernelVersion = stringOf(in.getKernelVersion());

@@ -89,6 +89,10 @@ struct TraceWriter::Impl {
   std::string segmentPath;
   uint64_t segmentBytes = 0;
   uint64_t segmentChunks = 0;
+  // The segment's age is the span of its records after the meta record: in
+  // deterministic mode the first segment's meta is stamped at time zero,
+  // before any record exists, and must not count towards maxAgeNs.
+  bool segmentHasRecords = false;
   int64_t segmentFirstTimeNs = 0;
   int64_t segmentLastTimeNs = 0;
   std::vector<container::IndexEntry> index;
@@ -180,9 +184,9 @@ Status TraceWriter::Impl::openSegment() {
 
   // The meta record goes out in a chunk of its own at once, so even a
   // recorder killed a moment later leaves a self-describing file.
-  segmentFirstTimeNs = now.monotonicNs;
   pending.push_back({now.monotonicNs, meta});
   noteRecord(now.monotonicNs, 512, 1);
+  segmentHasRecords = false;  // the meta record starts no age
   anchorWritten = true;  // the meta carries the clocks
   lastAnchorNs = now.monotonicNs;
   return cutChunk();
@@ -242,7 +246,7 @@ Status TraceWriter::Impl::maybeRotate() {
   if (!options.rotation || segmentChunks < 2) return okStatus();  // never leave a meta-only segment
   const RotationOptions& r = *options.rotation;
   bool bySize = r.maxBytes > 0 && segmentBytes >= r.maxBytes;
-  bool byAge = r.maxAgeNs > 0 && segmentLastTimeNs - segmentFirstTimeNs >= r.maxAgeNs;
+  bool byAge = r.maxAgeNs > 0 && segmentHasRecords && segmentLastTimeNs - segmentFirstTimeNs >= r.maxAgeNs;
   if (!bySize && !byAge) return okStatus();
   if (auto status = finishSegment(); !status) return status;
   if (auto status = openSegment(); !status) return status;
@@ -258,6 +262,8 @@ void TraceWriter::Impl::noteRecord(int64_t timeNs, size_t bytes, uint32_t count)
   chunkLastNs = std::max(chunkLastNs, timeNs);
   pendingBytes += bytes;
   pendingCount += count;
+  segmentFirstTimeNs = segmentHasRecords ? std::min(segmentFirstTimeNs, timeNs) : timeNs;
+  segmentHasRecords = true;
   stats.records += count;
 }
 

@@ -110,7 +110,10 @@ class InfoReader {
   std::optional<Stat> stat() {
     auto read = readWhole(dir_ + "stat");
     if (read.err) return miss(InfoField::all, reasonFor(read.err), read.err), std::nullopt;
-    return parseStat(read.text);
+    auto parsed = parseStat(read.text);
+    // A stat that makes no sense is a miss too, never a record with nothing in it.
+    if (!parsed) miss(InfoField::all, MissReason::other, 0);
+    return parsed;
   }
   void miss(InfoField field, MissReason reason, int err) { info_.misses.push_back({field, reason, err}); }
   void readArgv(const Stat& stat);

@@ -1,0 +1,58 @@
+#include "decode_pool.h"
+
+namespace proctape::format {
+
+DecodePool::DecodePool(unsigned threads, DecodeFn decode) : decode_(std::move(decode)) {
+  for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
+}
+
+DecodePool::~DecodePool() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    queue_.clear();
+  }
+  wake_.notify_all();
+  for (auto& thread : threads_) thread.join();
+}
+
+void DecodePool::submit(size_t chunk) {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(chunk);
+  }
+  wake_.notify_one();
+}
+
+std::shared_ptr<DecodedChunk> DecodePool::take(size_t chunk) {
+  std::unique_lock lock(mutex_);
+  done_.wait(lock, [&] { return results_.count(chunk) > 0; });
+  auto node = results_.extract(chunk);
+  return std::move(node.mapped());
+}
+
+void DecodePool::clear() {
+  std::unique_lock lock(mutex_);
+  queue_.clear();
+  done_.wait(lock, [&] { return busy_ == 0; });
+  results_.clear();
+}
+
+void DecodePool::work() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (stopping_) return;
+    size_t chunk = queue_.front();
+    queue_.pop_front();
+    ++busy_;
+    lock.unlock();
+    auto decoded = decode_(chunk);
+    lock.lock();
+    --busy_;
+    results_[chunk] = std::move(decoded);
+    done_.notify_all();
+  }
+}
+
+}  // namespace proctape::format
