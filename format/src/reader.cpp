@@ -203,6 +203,14 @@ void TraceReader::seek(int64_t timeNs) {
   s.seekTime = timeNs;
 }
 
+void TraceReader::seekChunk(size_t chunk) {
+  Impl& s = *impl_;
+  s.drain();
+  s.current.reset();
+  s.nextToDecode = std::min(chunk, s.chunks.size());
+  s.seekTime.reset();
+}
+
 const std::optional<Meta>& TraceReader::meta() const { return impl_->meta; }
 const std::vector<SegmentInfo>& TraceReader::segments() const { return impl_->segments; }
 const std::vector<ChunkInfo>& TraceReader::chunks() const { return impl_->chunks; }

@@ -84,6 +84,11 @@ class TraceReader {
   // Restarts so that next() returns the first record with timeNs >= `timeNs`,
   // skipping whole chunks by their header times.
   void seek(int64_t timeNs);
+  // Restarts so that next() returns the records of chunks()[chunk] and those
+  // after it (nothing, if chunk >= chunks().size()). With open() again on a
+  // trace that is still being written, this lets a follower skip the chunks
+  // it has already read: chunks are identified by segment path and offset.
+  void seekChunk(size_t chunk);
 
   // The first segment's meta record, if it could be read.
   const std::optional<Meta>& meta() const;

@@ -1,0 +1,62 @@
+#include "proctape/replay/output.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace proctape::replay {
+
+void Buffer::grow(size_t atLeast) {
+  size_t capacity = capacity_ ? capacity_ : 64 * 1024;
+  while (capacity - size_ < atLeast) capacity *= 2;
+  auto data = std::make_unique<char[]>(capacity);
+  if (size_) std::memcpy(data.get(), data_.get(), size_);
+  data_ = std::move(data);
+  capacity_ = capacity;
+}
+
+void Buffer::appendHexBytes(std::span<const uint8_t> bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  char* at = reserve(bytes.size() * 2);
+  for (uint8_t b : bytes) {
+    *at++ = kDigits[b >> 4];
+    *at++ = kDigits[b & 15];
+  }
+  size_ += bytes.size() * 2;
+}
+
+void Buffer::appendSeconds(int64_t ns) {
+  uint64_t magnitude = ns < 0 ? uint64_t(0) - uint64_t(ns) : uint64_t(ns);
+  if (ns < 0) append('-');
+  appendInt(magnitude / 1'000'000'000);
+  uint64_t micros = magnitude % 1'000'000'000 / 1000;
+  char* at = reserve(7);
+  at[0] = '.';
+  for (int i = 6; i >= 1; --i, micros /= 10) at[i] = char('0' + micros % 10);
+  size_ += 7;
+}
+
+void Buffer::appendLe(uint64_t value, size_t width) {
+  char* at = reserve(width);
+  for (size_t i = 0; i < width; ++i) at[i] = char(uint8_t(value >> (8 * i)));
+  size_ += width;
+}
+
+void Buffer::appendBe(uint64_t value, size_t width) {
+  char* at = reserve(width);
+  for (size_t i = 0; i < width; ++i) at[i] = char(uint8_t(value >> (8 * (width - 1 - i))));
+  size_ += width;
+}
+
+Status FdSink::write(std::string_view bytes) {
+  while (!bytes.empty()) {
+    ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Error{name_ + ": cannot write: " + std::strerror(errno) + " (is the disk full, or the reader gone?)"};
+    bytes.remove_prefix(size_t(n));
+  }
+  return okStatus();
+}
+
+}  // namespace proctape::replay

@@ -1,0 +1,213 @@
+#include "report.h"
+
+#include <ctime>
+#include <vector>
+
+#include "proctape/replay/event_stream.h"
+
+namespace proctape::replay::detail {
+namespace {
+
+constexpr size_t kMaxListed = 20;  // gaps and damage entries listed one by one
+
+std::string seconds(int64_t ns) {
+  char text[48];
+  std::snprintf(text, sizeof text, "%.6f", double(ns) / 1e9);
+  return text;
+}
+
+std::string wallText(int64_t ns) {
+  std::time_t t = std::time_t(ns / 1'000'000'000);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char date[32];
+  std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
+  char text[48];
+  std::snprintf(text, sizeof text, "%s.%06dZ", date, int(ns % 1'000'000'000 / 1000));
+  return text;
+}
+
+std::string uuidText(const format::TraceUuid& uuid) {
+  std::string text;
+  char hex[3];
+  for (size_t i = 0; i < uuid.size(); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) text += '-';
+    std::snprintf(hex, sizeof hex, "%02x", uuid[i]);
+    text += hex;
+  }
+  return text;
+}
+
+const char* familyName(uint32_t family) {
+  if (family == 0) return "rtnetlink";
+  if (family == 11) return "connector";
+  return "netlink";
+}
+
+std::string join(const std::vector<std::string>& words, const char* separator = " ") {
+  std::string text;
+  for (const auto& word : words) text += (text.empty() ? "" : separator) + word;
+  return text;
+}
+
+void line(std::string& out, const char* label, const std::string& value) {
+  char prefix[24];
+  std::snprintf(prefix, sizeof prefix, "%-12s ", label);
+  out += prefix + value + "\n";
+}
+
+void describeMeta(std::string& out, const format::Meta& meta) {
+  line(out, "format", std::to_string(meta.formatMajor) + "." + std::to_string(meta.formatMinor));
+  line(out, "uuid", uuidText(meta.traceUuid));
+  line(out, "host", meta.hostname + ", kernel " + meta.kernelRelease + (meta.machine.empty() ? "" : ", " + meta.machine) +
+                        (meta.bootId.empty() ? "" : ", boot id " + meta.bootId));
+  line(out, "byte order", meta.byteOrder == format::ByteOrder::little ? "little-endian" : "big-endian");
+  line(out, "recorder", meta.recorderName + " " + meta.recorderVersion +
+                            (meta.commandLine.empty() ? "" : ": " + join(meta.commandLine)));
+  if (meta.sources.empty()) line(out, "sources", "none declared");
+  for (size_t i = 0; i < meta.sources.size(); ++i) {
+    const auto& s = meta.sources[i];
+    std::vector<std::string> groups;
+    for (auto g : s.groups) groups.push_back(std::to_string(g));
+    line(out, i ? "" : "sources",
+         std::to_string(s.id) + ": " + familyName(s.netlinkFamily) + " (family " + std::to_string(s.netlinkFamily) +
+             ")" + (groups.empty() ? "" : ", groups " + join(groups, ",")) +
+             (s.description.empty() ? "" : ": " + s.description));
+  }
+}
+
+void describeSegments(std::string& out, const format::TraceReader& reader) {
+  const auto& segments = reader.segments();
+  for (size_t i = 0; i < segments.size(); ++i) {
+    if (i == kMaxListed && segments.size() > kMaxListed + 1) {
+      line(out, "", "... and " + std::to_string(segments.size() - i) + " more");
+      break;
+    }
+    const auto& s = segments[i];
+    line(out, i ? "" : "segments",
+         s.path + ": " + std::to_string(s.size) + " bytes, format " + std::to_string(s.formatMajor) + "." +
+             std::to_string(s.formatMinor) + (s.indexed ? ", indexed" : ", no index"));
+  }
+  line(out, "chunks", std::to_string(reader.chunks().size()));
+}
+
+struct Scan {
+  StreamStats stats;
+  std::optional<format::ClockAnchor> firstAnchor;
+  std::vector<std::string> gaps;
+  uint64_t gapCount = 0;
+  uint64_t lost = 0;
+  uint64_t unknownGaps = 0;
+  std::vector<std::string> decodeErrors;
+};
+
+std::string gapText(const Event& event, const format::Gap& gap, int64_t start) {
+  return "at " + seconds(event.timeNs - start) + " s, source " + std::to_string(gap.sourceId) + ": " +
+         (gap.lostCount ? std::to_string(*gap.lostCount) + " lost" : std::string("unknown number lost")) + " (" +
+         format::toString(gap.reason) + (gap.detail.empty() ? "" : ": " + gap.detail) + ")";
+}
+
+Scan scan(format::TraceReader& reader) {
+  ReaderSource source(reader);
+  EventStream stream(source);
+  Scan result;
+  const Event* event = nullptr;
+  while (stream.next(event) == Pull::record) {
+    if (!result.firstAnchor && stream.anchor()) result.firstAnchor = stream.anchor();
+    int64_t start = stream.startNs().value_or(0);
+    if (const auto* gap = std::get_if<format::Gap>(&event->body)) {
+      ++result.gapCount;
+      if (gap->lostCount)
+        result.lost += *gap->lostCount;
+      else
+        ++result.unknownGaps;
+      if (result.gaps.size() < kMaxListed) result.gaps.push_back(gapText(*event, *gap, start));
+    } else if (const auto* error = std::get_if<netlink::DecodeError>(&event->body)) {
+      if (result.decodeErrors.size() < kMaxListed)
+        result.decodeErrors.push_back("at " + seconds(event->timeNs - start) + " s, source " +
+                                      std::to_string(event->sourceId) + ", frame " +
+                                      std::to_string(event->frameNumber) + ": " + error->reason);
+    }
+  }
+  result.stats = stream.stats();
+  return result;
+}
+
+void describeEvents(std::string& out, const Scan& s) {
+  const auto& st = s.stats;
+  line(out, "records", std::to_string(st.records) + " (" + std::to_string(st.frames) + " frames)");
+  if (st.firstTimeNs && st.lastTimeNs) {
+    std::string span = seconds(*st.lastTimeNs - *st.firstTimeNs) + " s";
+    if (s.firstAnchor) {
+      auto wall = [&](int64_t t) { return wallText(s.firstAnchor->realtimeNs + (t - s.firstAnchor->monotonicNs)); };
+      span += ", " + wall(*st.firstTimeNs) + " to " + wall(*st.lastTimeNs);
+    }
+    line(out, "time span", span);
+  }
+  std::vector<std::string> counts;
+  for (size_t i = 0; i < kEventTypeCount; ++i)
+    if (st.events[i]) counts.push_back(std::string(toString(EventType(i))) + " " + std::to_string(st.events[i]));
+  line(out, "events", counts.empty() ? "none" : join(counts, ", "));
+  line(out, "gaps", s.gapCount == 0 ? "none"
+                                    : std::to_string(s.gapCount) + ": " + std::to_string(s.lost) + " events lost" +
+                                          (s.unknownGaps ? ", and " + std::to_string(s.unknownGaps) +
+                                                               " gaps of unknown size"
+                                                         : ""));
+  for (const auto& gap : s.gaps) line(out, "", gap);
+  uint64_t errors = st.events[size_t(EventType::decodeError)];
+  if (errors) {
+    line(out, "undecodable", std::to_string(errors) + " messages");
+    for (const auto& error : s.decodeErrors) line(out, "", error);
+  }
+}
+
+void describeDamage(std::string& out, const std::vector<format::Damage>& damage) {
+  if (damage.empty()) {
+    line(out, "damage", "none");
+    return;
+  }
+  line(out, "damage", std::to_string(damage.size()) + (damage.size() == 1 ? " problem" : " problems"));
+  for (const auto& d : damage) line(out, "", format::describe(d));
+}
+
+}  // namespace
+
+Report describeTrace(const std::string& name, format::TraceReader& reader) {
+  Report report;
+  line(report.text, "trace", name);
+  if (reader.meta())
+    describeMeta(report.text, *reader.meta());
+  else
+    line(report.text, "meta", "missing: the first chunk could not be read");
+  describeSegments(report.text, reader);
+  Scan result = scan(reader);
+  describeEvents(report.text, result);
+  describeDamage(report.text, reader.damage());
+  report.damaged = !reader.damage().empty();
+  return report;
+}
+
+Report verifyTrace(const std::string& name, format::TraceReader& reader) {
+  Scan result = scan(reader);
+  const auto& damage = reader.damage();
+  uint64_t errors = result.stats.events[size_t(EventType::decodeError)];
+  Report report;
+  report.damaged = !damage.empty() || errors != 0;
+  std::string counts = std::to_string(result.stats.records) + " records (" + std::to_string(result.stats.frames) +
+                       " frames) in " + std::to_string(reader.chunks().size()) + " chunks of " +
+                       std::to_string(reader.segments().size()) +
+                       (reader.segments().size() == 1 ? " segment" : " segments");
+  if (!report.damaged) {
+    report.text = name + ": intact: " + counts + "\n";
+    return report;
+  }
+  report.text = name + ": damaged: " + counts + " could be read\n";
+  for (const auto& d : damage) report.text += "  " + format::describe(d) + "\n";
+  if (errors) {
+    report.text += "  " + std::to_string(errors) + " netlink messages did not decode:\n";
+    for (const auto& error : result.decodeErrors) report.text += "    " + error + "\n";
+  }
+  return report;
+}
+
+}  // namespace proctape::replay::detail

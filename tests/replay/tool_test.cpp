@@ -1,0 +1,385 @@
+// proctape-replay as a whole: exit codes, damage, --info, --verify, standard
+// input, --follow on a growing file and a rotating directory.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <sstream>
+#include <thread>
+
+#include "proctape/replay/tool.h"
+#include "replay_support.h"
+
+namespace proctape::test {
+namespace {
+
+using replay::ToolOptions;
+
+struct ToolRun {
+  int code = -1;
+  std::string out;
+  std::string errors;
+};
+
+ToolRun runTool(ToolOptions options, const TempDir& dir) {
+  std::string outPath = dir.file("tool-out");
+  int fd = ::open(outPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  ToolRun run;
+  replay::ToolIo io;
+  io.out = fd;
+  io.error = [&run](const std::string& message) { run.errors += message + "\n"; };
+  run.code = replay::runTool(options, io);
+  ::close(fd);
+  auto bytes = readFile(outPath);
+  run.out.assign(bytes.begin(), bytes.end());
+  return run;
+}
+
+ToolOptions textOf(const std::string& input) {
+  ToolOptions options;
+  options.input = input;
+  options.time = replay::TimeMode::none;
+  return options;
+}
+
+// Three chunks of events: sid 1..3, then 4..6, then 7..9.
+std::string threeChunks(TraceBuilder& trace) {
+  for (int chunk = 0; chunk < 3; ++chunk) {
+    for (int i = 1; i <= 3; ++i) trace.proc((chunk * 3 + i) * kMs, frames::sid(chunk * 3 + i, chunk * 3 + i));
+    trace.flush();
+  }
+  return trace.close();
+}
+
+std::vector<format::ChunkInfo> chunksOf(const std::string& path) {
+  auto reader = format::TraceReader::open(path);
+  EXPECT_TRUE(reader.ok());
+  return reader->chunks();
+}
+
+TEST(Tool, IntactTraceReplaysAndVerifies) {
+  TraceBuilder trace;
+  std::string path = threeChunks(trace);
+  auto run = runTool(textOf(path), trace.dir());
+  EXPECT_EQ(run.code, replay::kExitOk) << run.errors;
+  EXPECT_EQ(run.out.substr(0, 16), "sid(): ? (1, 1)\n");
+  EXPECT_EQ(run.errors, "");
+  auto verify = textOf(path);
+  verify.verify = true;
+  run = runTool(verify, trace.dir());
+  EXPECT_EQ(run.code, replay::kExitOk);
+  EXPECT_EQ(run.out, path + ": intact: 10 records (9 frames) in 4 chunks of 1 segment\n");
+}
+
+TEST(Tool, CorruptChunkPrintsEveryReadableEventThenTheDamage) {
+  TraceBuilder trace;
+  std::string path = threeChunks(trace);
+  auto chunks = chunksOf(path);
+  ASSERT_EQ(chunks.size(), 4u);  // meta, then three of events
+  auto bytes = readFile(path);
+  bytes[chunks[2].offset + 60 + chunks[2].compressedSize / 2] ^= 0x5a;  // inside the second event chunk
+  writeFile(path, bytes);
+  auto run = runTool(textOf(path), trace.dir());
+  EXPECT_EQ(run.code, replay::kExitDamaged);
+  EXPECT_EQ(run.out,
+            "sid(): ? (1, 1)\nsid(): ? (2, 2)\nsid(): ? (3, 3)\n"
+            "sid(): ? (7, 7)\nsid(): ? (8, 8)\nsid(): ? (9, 9)\n");
+  EXPECT_NE(run.errors.find("damage: " + path + ": offset " + std::to_string(chunks[2].offset) + ": corrupt chunk"),
+            std::string::npos)
+      << run.errors;
+  EXPECT_NE(run.errors.find("the trace is damaged"), std::string::npos);
+  auto verify = textOf(path);
+  verify.verify = true;
+  run = runTool(verify, trace.dir());
+  EXPECT_EQ(run.code, replay::kExitDamaged);
+  EXPECT_NE(run.out.find(": damaged: "), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("corrupt chunk"), std::string::npos) << run.out;
+  auto info = textOf(path);
+  info.info = true;
+  run = runTool(info, trace.dir());
+  EXPECT_EQ(run.code, replay::kExitDamaged);
+  EXPECT_NE(run.out.find("damage       1 problem\n"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("events       sid 6\n"), std::string::npos) << run.out;
+}
+
+TEST(Tool, SpeedPacesByCaptureTime) {
+  TraceBuilder trace;
+  trace.proc(1 * kSec, frames::sid(1, 1)).proc(1 * kSec + 200 * kMs, frames::sid(2, 2)).proc(1 * kSec + 400 * kMs, frames::sid(3, 3));
+  auto options = textOf(trace.close());
+  options.speed = 2;  // 400 ms of capture in 200 ms
+  auto start = std::chrono::steady_clock::now();
+  auto run = runTool(options, trace.dir());
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(run.code, replay::kExitOk);
+  EXPECT_EQ(run.out, "sid(): ? (1, 1)\nsid(): ? (2, 2)\nsid(): ? (3, 3)\n");
+  EXPECT_GE(took, std::chrono::milliseconds(190));
+  EXPECT_LT(took, std::chrono::milliseconds(2000));
+  options.speed = 0;
+  start = std::chrono::steady_clock::now();
+  runTool(options, trace.dir());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(190));
+}
+
+TEST(Tool, TruncatedTraceIsDamaged) {
+  TraceBuilder trace;
+  std::string path = threeChunks(trace);
+  auto chunks = chunksOf(path);
+  auto bytes = readFile(path);
+  bytes.resize(chunks[3].offset + 70);  // into the last chunk
+  writeFile(path, bytes);
+  auto run = runTool(textOf(path), trace.dir());
+  EXPECT_EQ(run.code, replay::kExitDamaged);
+  EXPECT_EQ(run.out, "sid(): ? (1, 1)\nsid(): ? (2, 2)\nsid(): ? (3, 3)\nsid(): ? (4, 4)\nsid(): ? (5, 5)\nsid(): ? (6, 6)\n");
+  EXPECT_NE(run.errors.find("truncated"), std::string::npos) << run.errors;
+  auto verify = textOf(path);
+  verify.verify = true;
+  EXPECT_EQ(runTool(verify, trace.dir()).code, replay::kExitDamaged);
+}
+
+TEST(Tool, VerifyFailsOnFramesThatDoNotDecode) {
+  TraceBuilder trace;
+  auto fork = frames::fork(1, 1, 2, 2);
+  trace.proc(1 * kSec, frames::Bytes(fork.begin(), fork.begin() + 30));
+  auto verify = textOf(trace.close());
+  verify.verify = true;
+  auto run = runTool(verify, trace.dir());
+  EXPECT_EQ(run.code, replay::kExitDamaged);
+  EXPECT_NE(run.out.find("1 netlink messages did not decode"), std::string::npos) << run.out;
+}
+
+TEST(Tool, InputThatIsNoTraceAndOutputThatCannotBeWritten) {
+  TempDir dir;
+  EXPECT_EQ(runTool(textOf(dir.file("missing.pt")), dir).code, replay::kExitNoInput);
+  writeFile(dir.file("text.pt"), {'h', 'e', 'l', 'l', 'o'});
+  auto run = runTool(textOf(dir.file("text.pt")), dir);
+  EXPECT_EQ(run.code, replay::kExitNoInput);
+  EXPECT_NE(run.errors.find("not a proctape trace"), std::string::npos) << run.errors;
+  TraceBuilder trace;
+  auto options = textOf(threeChunks(trace));
+  options.output = dir.file("no/such/dir/out.txt");
+  run = runTool(options, dir);
+  EXPECT_EQ(run.code, replay::kExitOutput);
+  options.output = options.input;
+  EXPECT_EQ(runTool(options, dir).code, replay::kExitUsage) << "must not overwrite its input";
+}
+
+TEST(Tool, InfoDescribesTheTrace) {
+  TraceBuilder trace;
+  trace.proc(1 * kSec, frames::fork(1, 1, 2, 2))
+      .proc(2 * kSec, frames::exec(2, 2))
+      .gap(3 * kSec, {kProcSource, 4, format::GapReason::kernelOverrun, "ENOBUFS"})
+      .route(4 * kSec, frames::link());
+  auto options = textOf(trace.close());
+  options.info = true;
+  auto run = runTool(options, trace.dir());
+  EXPECT_EQ(run.code, replay::kExitOk) << run.errors;
+  for (const char* expected :
+       {"format       1.0\n", "host         testhost, kernel 6.6.0-test", "recorder     proctape-test 0: proctape-test --flag\n",
+        "sources      0: connector (family 11), groups 1: proc connector\n",
+        "             1: rtnetlink (family 0), groups 1,5,9: rtnetlink\n",
+        "time span    4.000000 s, 2026-01-01T00:00:00.000000Z to 2026-01-01T00:00:04.000000Z\n",
+        "events       fork 1, exec 1, link 1, gap 1\n", "gaps         1: 4 events lost\n",
+        "             at 3.000000 s, source 0: 4 lost (kernel_overrun: ENOBUFS)\n", "damage       none\n"})
+    EXPECT_NE(run.out.find(expected), std::string::npos) << expected << "\n---\n" << run.out;
+  EXPECT_NE(run.out.find("chunks       " + std::to_string(chunksOf(options.input).size()) + "\n"), std::string::npos);
+}
+
+// ---- the executable ----------------------------------------------------------
+
+std::string shell(const std::string& command, int* code) {
+  std::string output;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  char buffer[4096];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
+  int status = ::pclose(pipe);
+  *code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return output;
+}
+
+TEST(Executable, ReadsStandardInputLikeAFile) {
+  TraceBuilder trace;
+  std::string path = threeChunks(trace);
+  int code = -1;
+  std::string fromFile = shell(std::string(PROCTAPE_REPLAY_EXE) + " --format json '" + path + "'", &code);
+  EXPECT_EQ(code, 0);
+  std::string fromStdin = shell(std::string(PROCTAPE_REPLAY_EXE) + " --format json - < '" + path + "'", &code);
+  EXPECT_EQ(code, 0);
+  EXPECT_EQ(fromStdin, fromFile);
+  EXPECT_EQ(std::count(fromFile.begin(), fromFile.end(), '\n'), 9);
+}
+
+TEST(Executable, UsageErrorsExitWithTwo) {
+  TraceBuilder trace;
+  std::string path = threeChunks(trace);
+  std::string exe = PROCTAPE_REPLAY_EXE;
+  int code = -1;
+  shell(exe + " --type fork,bogus '" + path + "' 2>/dev/null", &code);
+  EXPECT_EQ(code, 2);
+  shell(exe + " --descendants '" + path + "' 2>/dev/null", &code);
+  EXPECT_EQ(code, 2);
+  shell(exe + " --format xml '" + path + "' 2>/dev/null", &code);
+  EXPECT_EQ(code, 2);
+  shell(exe + " --since yesterday '" + path + "' 2>/dev/null", &code);
+  EXPECT_EQ(code, 2);
+  shell(exe + " 2>/dev/null", &code);
+  EXPECT_EQ(code, 2);
+  std::string help = shell(exe + " --help", &code);
+  EXPECT_EQ(code, 0);
+  EXPECT_NE(help.find("Exit codes:"), std::string::npos);
+}
+
+// ---- --follow ----------------------------------------------------------------
+
+// Writes `batches` batches of sid events (one per 10 ms of capture time), each
+// flushed, `pause` apart in real time, as a live recorder would.
+void writeLive(format::TraceWriter& writer, int batches, std::chrono::milliseconds pause) {
+  int n = 0;
+  for (int b = 0; b < batches; ++b) {
+    for (int i = 0; i < 5; ++i, ++n)
+      ASSERT_TRUE(writer.writeFrame((n + 1) * 10 * kMs, kProcSource, frames::sid(1000 + n, 1000 + n)).ok());
+    ASSERT_TRUE(writer.flush().ok());
+    std::this_thread::sleep_for(pause);
+  }
+}
+
+std::string expectedSids(int count) {
+  std::string text;
+  for (int n = 0; n < count; ++n) text += "sid(): ? (" + std::to_string(1000 + n) + ", " + std::to_string(1000 + n) + ")\n";
+  return text;
+}
+
+TEST(Follow, ReadsAGrowingFileUntilItsRecorderClosesIt) {
+  TempDir dir;
+  std::string path = dir.file("live.pt");
+  auto writer = format::TraceWriter::create(path, testMeta(), deterministicOptions());
+  ASSERT_TRUE(writer.ok());
+  ASSERT_TRUE(writer->flush().ok());
+  auto options = textOf(path);
+  options.follow = true;
+  options.poll = std::chrono::milliseconds(30);
+  auto started = std::chrono::steady_clock::now();
+  std::thread recorder([&] {
+    writeLive(*writer, 6, std::chrono::milliseconds(120));
+    ASSERT_TRUE(writer->close().ok());
+  });
+  auto run = runTool(options, dir);  // returns once the trace is closed
+  recorder.join();
+  EXPECT_EQ(run.code, replay::kExitOk) << run.errors;
+  EXPECT_EQ(run.out, expectedSids(30));
+  EXPECT_EQ(run.errors, "") << "a live file's unfinished tail is no damage";
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
+}
+
+TEST(Follow, FollowsRotationInADirectoryUntilStopped) {
+  TempDir dir;
+  std::string path = dir.file("segments");
+  auto writerOptions = deterministicOptions();
+  writerOptions.rotation = format::RotationOptions{600, 0, 0};  // a new segment every few chunks
+  auto writer = format::TraceWriter::create(path, testMeta(), writerOptions);
+  ASSERT_TRUE(writer.ok());
+  std::atomic<bool> written{false};
+  std::thread recorder([&] {
+    writeLive(*writer, 8, std::chrono::milliseconds(80));
+    ASSERT_TRUE(writer->close().ok());
+    written = true;
+  });
+  auto options = textOf(path);
+  options.follow = true;
+  options.poll = std::chrono::milliseconds(30);
+  std::chrono::steady_clock::time_point writtenAt{};
+  options.stop = [&] {
+    if (!written) return false;
+    if (writtenAt == std::chrono::steady_clock::time_point{}) writtenAt = std::chrono::steady_clock::now();
+    return std::chrono::steady_clock::now() - writtenAt > std::chrono::milliseconds(300);
+  };
+  auto run = runTool(options, dir);
+  recorder.join();
+  EXPECT_EQ(run.code, replay::kExitOk) << run.errors;
+  EXPECT_EQ(run.out, expectedSids(40));
+  EXPECT_EQ(run.errors, "");
+  auto reader = format::TraceReader::open(path);
+  ASSERT_TRUE(reader.ok());
+  EXPECT_GT(reader->segments().size(), 2u) << "the test must rotate";
+}
+
+TEST(Follow, AFlightRecorderDeletingOldSegmentsIsNoDamage) {
+  TempDir dir;
+  std::string path = dir.file("ring");
+  auto writerOptions = deterministicOptions();
+  writerOptions.rotation = format::RotationOptions{600, 0, 2};  // keep only the newest two segments
+  auto writer = format::TraceWriter::create(path, testMeta(), writerOptions);
+  ASSERT_TRUE(writer.ok());
+  std::atomic<bool> written{false};
+  std::thread recorder([&] {
+    writeLive(*writer, 8, std::chrono::milliseconds(60));
+    ASSERT_TRUE(writer->close().ok());
+    written = true;
+  });
+  auto options = textOf(path);
+  options.follow = true;
+  options.poll = std::chrono::milliseconds(20);
+  std::chrono::steady_clock::time_point writtenAt{};
+  options.stop = [&] {
+    if (!written) return false;
+    if (writtenAt == std::chrono::steady_clock::time_point{}) writtenAt = std::chrono::steady_clock::now();
+    return std::chrono::steady_clock::now() - writtenAt > std::chrono::milliseconds(200);
+  };
+  auto run = runTool(options, dir);
+  recorder.join();
+  EXPECT_EQ(run.code, replay::kExitOk) << run.errors;
+  EXPECT_EQ(run.errors, "");
+  // Whatever was read before its segment went is in order, each event once, and the end is there.
+  std::istringstream lines(run.out);
+  int last = 999;
+  for (std::string line; std::getline(lines, line);) {
+    int pid = std::stoi(line.substr(line.find(" (") + 2));
+    EXPECT_GT(pid, last) << run.out;
+    last = pid;
+  }
+  EXPECT_EQ(last, 1039) << run.out;
+  auto reader = format::TraceReader::open(path);
+  ASSERT_TRUE(reader.ok());
+  EXPECT_EQ(reader->segments().size(), 2u) << "the test must prune segments";
+}
+
+TEST(Follow, SeesNewChunksWithinASecond) {
+  TempDir dir;
+  std::string path = dir.file("live.pt");
+  auto writer = format::TraceWriter::create(path, testMeta(), deterministicOptions());
+  ASSERT_TRUE(writer.ok());
+  ASSERT_TRUE(writer->flush().ok());
+  std::string outPath = dir.file("out");
+  std::atomic<bool> stop{false};
+  std::thread follower([&] {
+    auto options = textOf(path);
+    options.follow = true;
+    options.output = outPath;
+    options.stop = [&] { return stop.load(); };
+    replay::ToolIo io;
+    io.error = [](const std::string&) {};
+    replay::runTool(options, io);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_TRUE(writer->writeFrame(10 * kMs, kProcSource, frames::sid(42, 42)).ok());
+  ASSERT_TRUE(writer->flush().ok());
+  auto wrote = std::chrono::steady_clock::now();
+  std::string seen;
+  while (std::chrono::steady_clock::now() - wrote < std::chrono::seconds(3) && seen.empty()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    auto bytes = readFile(outPath);
+    seen.assign(bytes.begin(), bytes.end());
+  }
+  auto latency = std::chrono::steady_clock::now() - wrote;
+  stop = true;
+  follower.join();
+  EXPECT_EQ(seen, "sid(): ? (42, 42)\n");
+  EXPECT_LT(latency, std::chrono::seconds(1));
+  ASSERT_TRUE(writer->close().ok());
+}
+
+}  // namespace
+}  // namespace proctape::test
