@@ -46,6 +46,8 @@ struct Meta {
   sources @10 :List(Source);
   clocks @11 :ClockAnchor;
   segmentIndex @12 :UInt32;     # 0 for a single file, else position in the rotation
+  commandPid @13 :Int32;        # pid of the command the recorder ran (command mode), 0 if none:
+                                # analyses scope to its subtree by default
 }
 
 enum ByteOrder {

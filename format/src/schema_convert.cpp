@@ -77,6 +77,7 @@ void fillMeta(schema::Meta::Builder out, const Meta& meta) {
   for (size_t i = 0; i < meta.sources.size(); ++i) fillSource(sources[i], meta.sources[i]);
   fillClockAnchor(out.initClocks(), meta.clocks);
   out.setSegmentIndex(meta.segmentIndex);
+  out.setCommandPid(meta.commandPid);
 }
 
 Meta readMeta(schema::Meta::Reader in) {
@@ -98,6 +99,7 @@ Meta readMeta(schema::Meta::Reader in) {
   for (auto source : in.getSources()) meta.sources.push_back(readSource(source));
   meta.clocks = readClockAnchor(in.getClocks());
   meta.segmentIndex = in.getSegmentIndex();
+  meta.commandPid = in.getCommandPid();
   return meta;
 }
 

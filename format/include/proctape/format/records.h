@@ -52,6 +52,7 @@ struct Meta {
   std::vector<Source> sources;
   ClockAnchor clocks;
   uint32_t segmentIndex = 0;
+  int32_t commandPid = 0;  // the command run in command mode, 0 if none (system-wide)
   bool operator==(const Meta&) const = default;
 };
 

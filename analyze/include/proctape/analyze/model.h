@@ -1,0 +1,119 @@
+// The analysis model: process incarnations rebuilt from a trace.
+//
+// An incarnation is one process from its fork to the exit of its thread group
+// (pid reuse starts a new one). Times are CLOCK_MONOTONIC nanoseconds from the
+// kernel's event timestamps; a time that is not known is std::nullopt, never 0.
+// Plain values, no I/O: ProcessTracker builds a Model, reports read it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "proctape/analyze/counters.h"
+#include "proctape/format/records.h"
+
+namespace proctape::analyze {
+
+// 1-based position in Model::processes; 0 means "none".
+using ProcessId = uint32_t;
+
+// What /proc said about an exec'd image (a process-info record). A field the
+// recorder could not read is empty (a miss), never an empty string or list.
+struct Image {
+  std::optional<std::string> exe;
+  std::optional<std::vector<std::string>> argv;
+  std::optional<std::string> cwd;
+  bool infoSeen = false;  // a process-info record was matched to it
+  // Why argv is missing, when the record said so.
+  std::optional<format::MissReason> argvMiss;
+};
+
+struct Exec {
+  std::optional<int64_t> timeNs;  // empty: the image was already running when the trace started
+  std::shared_ptr<Image> image;   // never null
+};
+
+// Process flags (bits of Process::flags). Names in toString(ProcessFlag).
+enum ProcessFlag : uint32_t {
+  kStartBeforeTrace = 1u << 0,      // in the snapshot: it started before the recording
+  kStartUnknown = 1u << 1,          // no fork seen and not in the snapshot
+  kOpen = 1u << 2,                  // not exited when the trace ends
+  kEndUnknown = 1u << 3,            // its pid was forked again with no exit seen: the exit was lost
+  kPossiblyIncomplete = 1u << 4,    // alive during a gap or damaged part: events may be missing
+  kSessionLeader = 1u << 5,         // called setsid()
+  kTraced = 1u << 6,                // a tracer attached (ptrace)
+  kCredentialsChanged = 1u << 7,    // uid or gid changed during its life
+  kCoredumpEvent = 1u << 8,         // a coredump event was seen
+  kThreadsOutlivedLeader = 1u << 9, // its leader thread exited before its other threads
+  kDuplicateExit = 1u << 10,        // the leader's exit was delivered twice
+};
+inline constexpr int kProcessFlagCount = 11;
+const char* toString(ProcessFlag flag);
+
+// How a process first showed up (for the counters of processes seen without a fork).
+enum class Origin : uint8_t { fork, snapshot, exec, exit, parent, other };
+
+struct Process {
+  ProcessId id = 0;
+  int32_t pid = 0;
+  ProcessId parentId = 0;               // 0: no parent known in the trace
+  std::optional<int32_t> parentPid;
+  std::optional<int64_t> startNs;       // the fork's kernel time
+  std::optional<int64_t> endNs;         // the kernel time of the exit that ended the thread group
+  std::optional<int64_t> goneByNs;      // kEndUnknown: it had exited by then (its pid was forked again)
+  std::optional<int64_t> firstSeenNs;   // the first event about it
+  std::optional<uint32_t> exitCode;     // the raw wait status of that exit
+  std::optional<int> exitStatus;        // 0-255, for a normal exit
+  std::optional<int> termSignal;        // the signal that killed it
+  bool coreDumped = false;
+  std::vector<Exec> execs;              // in order; a snapshot process starts with its running image
+  std::shared_ptr<Image> inherited;     // the parent's image at the fork (runs until the first exec)
+  std::optional<uint32_t> ruid, euid, rgid, egid;
+  std::optional<int32_t> tracerPid;     // the last tracer to attach
+  std::string comm;                     // the last comm event of its leader thread
+  uint32_t flags = 0;
+  uint32_t threadCount = 0;             // threads created during the trace
+  Origin origin = Origin::fork;
+
+  bool has(ProcessFlag flag) const { return (flags & flag) != 0; }
+  bool forkSeen() const { return origin == Origin::fork; }
+  bool ended() const { return endNs.has_value() || has(kEndUnknown); }
+  // Exited with a nonzero status or was killed by a signal.
+  bool failed() const { return (exitStatus && *exitStatus != 0) || termSignal.has_value(); }
+  std::optional<int64_t> durationNs() const;
+  // The image it ran last: its last exec's, else the inherited one (may be null).
+  const Image* lastImage() const;
+};
+
+enum class LossKind : uint8_t { gap, damage };
+
+// A stretch of capture time where events may have been lost: a gap record
+// (from the record before it to the gap), or a damaged part of the file
+// (between the last readable record before it and the first after it).
+// An empty bound is open: the loss may lie anywhere before or after.
+struct LossNotice {
+  LossKind kind = LossKind::gap;
+  std::optional<int64_t> fromNs;
+  std::optional<int64_t> toNs;
+  std::optional<uint64_t> lostCount;  // gaps: events lost, when known
+  std::string detail;                 // what and where, for people
+};
+
+// One trace's analysis.
+struct Model {
+  std::vector<Process> processes;     // processes[id - 1]
+  Counters counters;
+  std::vector<LossNotice> losses;
+  std::vector<format::ClockAnchor> anchors;  // in capture order, to map times to wall clock
+  std::optional<int64_t> firstNs;     // capture time of the trace's first record
+  std::optional<int64_t> lastNs;      // ... and of its last
+
+  const Process* find(ProcessId id) const { return id && id <= processes.size() ? &processes[id - 1] : nullptr; }
+  // CLOCK_REALTIME ns for a monotonic time, from the latest anchor at or before it.
+  std::optional<int64_t> wallNs(int64_t monotonicNs) const;
+};
+
+}  // namespace proctape::analyze

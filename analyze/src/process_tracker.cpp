@@ -1,0 +1,274 @@
+#include "proctape/analyze/process_tracker.h"
+
+#include <algorithm>
+
+#include "time_limits.h"
+
+namespace proctape::analyze {
+
+using netlink::ProcEvent;
+using netlink::ProcEventType;
+
+ProcessTracker::ProcessTracker(TrackerOptions options) : options_(options) {}
+
+void ProcessTracker::seeCapture(int64_t captureNs) { lastCaptureNs_ = clampMonotonic(captureNs); }
+
+void ProcessTracker::setSpan(int64_t firstNs, int64_t lastNs) {
+  model_.firstNs = clampMonotonic(firstNs);
+  model_.lastNs = std::max(*model_.firstNs, clampMonotonic(lastNs));
+}
+
+void ProcessTracker::onProcEvent(int64_t captureNs, const ProcEvent& event) {
+  seeCapture(captureNs);
+  // The kernel's time orders a process's life; capture time only stands in for it.
+  int64_t timeNs = clampMonotonic(event.timestampNs != 0 ? int64_t(std::min<uint64_t>(event.timestampNs, kMonotonicLimit))
+                                                         : captureNs);
+  switch (event.type) {
+    case ProcEventType::none: return;  // the subscription's ack
+    case ProcEventType::unknown: model_.counters.add(Counter::unknownEvents); return;
+    case ProcEventType::fork:
+      if (event.childPid <= 0 || event.childTgid <= 0) return model_.counters.add(Counter::invalidPid);
+      if (event.childPid != event.childTgid) return onThreadFork(timeNs, event);
+      return onFork(timeNs, event);
+    default: break;
+  }
+  if (event.processPid <= 0 || event.processTgid <= 0) return model_.counters.add(Counter::invalidPid);
+  switch (event.type) {
+    case ProcEventType::exec: return onExec(timeNs, event);
+    case ProcEventType::exit: return onExit(timeNs, event);
+    default: return onAttribute(timeNs, event);
+  }
+}
+
+void ProcessTracker::onDecodeError(int64_t captureNs) {
+  seeCapture(captureNs);
+  model_.counters.add(Counter::decodeErrors);
+}
+
+void ProcessTracker::onClocks(const format::ClockAnchor& anchor) {
+  format::ClockAnchor clamped{clampMonotonic(anchor.monotonicNs), clampRealtime(anchor.realtimeNs),
+                              clampRealtime(anchor.boottimeNs)};
+  // Anchors out of order say nothing trustworthy: keep the sequence sorted.
+  if (!model_.anchors.empty() && clamped.monotonicNs < model_.anchors.back().monotonicNs) return;
+  if (!model_.anchors.empty() && clamped == model_.anchors.back()) return;
+  model_.anchors.push_back(clamped);
+}
+
+// --- Finding and creating incarnations ---------------------------------------
+
+Process* ProcessTracker::latest(int32_t pid) {
+  auto it = byPid_.find(pid);
+  return it == byPid_.end() ? nullptr : &at(it->second);
+}
+
+ProcessId ProcessTracker::create(int32_t pid, Origin origin, int64_t timeNs) {
+  Process& process = model_.processes.emplace_back();
+  process.id = ProcessId(model_.processes.size());
+  process.pid = pid;
+  process.origin = origin;
+  process.firstSeenNs = timeNs;
+  if (origin == Origin::snapshot)
+    process.flags |= kStartBeforeTrace;
+  else if (origin != Origin::fork)
+    process.flags |= kStartUnknown;
+  byPid_[pid] = process.id;
+  return process.id;
+}
+
+ProcessId ProcessTracker::current(int32_t tgid, int64_t timeNs, Origin origin) {
+  if (Process* process = latest(tgid); process && !process->ended()) return process->id;
+  // None, or the last one has exited: the pid was forked again and that fork was not seen.
+  return create(tgid, origin, timeNs);
+}
+
+ProcessId ProcessTracker::parentFor(int32_t parentTgid, int64_t timeNs) {
+  if (parentTgid <= 0) return 0;
+  if (Process* parent = latest(parentTgid)) {
+    if (!parent->ended()) return parent->id;
+    if (parent->endNs && timeNs <= *parent->endNs + options_.reorderToleranceNs) return parent->id;
+  }
+  return create(parentTgid, Origin::parent, timeNs);
+}
+
+std::shared_ptr<Image> ProcessTracker::imageOf(ProcessId id) const {
+  const Process* process = model_.find(id);
+  if (!process) return nullptr;
+  return process->execs.empty() ? process->inherited : process->execs.back().image;
+}
+
+// --- Forks -------------------------------------------------------------------
+
+// A child whose events came before its fork: its own (not the fork's) CPU sent
+// them, so they may overtake the fork by a moment. A snapshot entry is joined
+// when the fork happened before the snapshot was taken.
+bool ProcessTracker::joinable(const Process& child, int64_t timeNs) const {
+  if (child.forkSeen() || child.has(kEndUnknown) || !child.firstSeenNs) return false;
+  if (child.origin == Origin::snapshot)
+    return !child.ended() && timeNs <= *child.firstSeenNs + options_.reorderToleranceNs;
+  if (*child.firstSeenNs < timeNs - options_.reorderToleranceNs) return false;
+  return !child.endNs || *child.endNs >= timeNs - options_.reorderToleranceNs;
+}
+
+void ProcessTracker::join(ProcessId childId, ProcessId parentId, int32_t parentTgid, int64_t timeNs) {
+  auto image = imageOf(parentId);
+  Process& child = at(childId);
+  if (child.origin == Origin::snapshot) {
+    // The snapshot's image was read after this fork: it is what the fork left
+    // running, unless an exec followed.
+    if (!child.execs.empty() && !child.execs.front().timeNs) {
+      if (!child.inherited) child.inherited = child.execs.front().image;
+      child.execs.erase(child.execs.begin());
+    }
+  } else {
+    model_.counters.add(child.ended() ? Counter::exitBeforeFork : Counter::forkDeliveredLate);
+  }
+  child.origin = Origin::fork;
+  child.flags &= ~(kStartUnknown | kStartBeforeTrace);
+  child.startNs = std::min(timeNs, child.firstSeenNs.value_or(timeNs));
+  child.parentId = parentId;
+  if (parentTgid > 0) child.parentPid = parentTgid;
+  if (image && !child.inherited) child.inherited = std::move(image);
+}
+
+void ProcessTracker::onFork(int64_t timeNs, const ProcEvent& event) {
+  ProcessId parentId = parentFor(event.parentTgid, timeNs);
+  if (Process* child = latest(event.childTgid)) {
+    if (child->id != parentId && joinable(*child, timeNs)) return join(child->id, parentId, event.parentTgid, timeNs);
+    if (!child->ended()) {
+      if (child->forkSeen() && child->parentId == parentId && child->startNs == timeNs)
+        return model_.counters.add(Counter::duplicateFork);
+      // Forked again while alive: its exit was lost.
+      model_.counters.add(Counter::exitLostPidReused);
+      endUnknown(*child, timeNs);
+    }
+  }
+  ProcessId id = create(event.childTgid, Origin::fork, timeNs);
+  Process& child = at(id);
+  child.startNs = timeNs;
+  child.parentId = parentId;
+  if (event.parentTgid > 0) child.parentPid = event.parentTgid;
+  child.inherited = imageOf(parentId);
+}
+
+void ProcessTracker::onThreadFork(int64_t timeNs, const ProcEvent& event) {
+  ProcessId id = current(event.childTgid, timeNs, Origin::other);
+  Process& process = at(id);
+  ++process.threadCount;
+  Live& live = live_[id];
+  auto early = std::find(live.exitedUnknown.begin(), live.exitedUnknown.end(), event.childPid);
+  if (early != live.exitedUnknown.end()) {
+    // The thread's exit overtook its creation: it is gone already.
+    live.exitedUnknown.erase(early);
+    model_.counters.add(Counter::forkDeliveredLate);
+    return;
+  }
+  live.threads.push_back(event.childPid);
+}
+
+// --- Execs and other events --------------------------------------------------
+
+void ProcessTracker::onExec(int64_t timeNs, const ProcEvent& event) {
+  ProcessId id = current(event.processTgid, timeNs, Origin::exec);
+  Process& process = at(id);
+  process.execs.push_back({timeNs, std::make_shared<Image>()});
+  // exec leaves one thread: the others have exited, seen or not.
+  if (auto it = live_.find(id); it != live_.end()) live_.erase(it);
+}
+
+void ProcessTracker::setCredentials(Process& process, std::optional<uint32_t>& real,
+                                    std::optional<uint32_t>& effective, uint32_t newReal, uint32_t newEffective) {
+  if ((real && *real != newReal) || (effective && *effective != newEffective)) process.flags |= kCredentialsChanged;
+  real = newReal;
+  effective = newEffective;
+}
+
+void ProcessTracker::onAttribute(int64_t timeNs, const ProcEvent& event) {
+  Process& process = at(current(event.processTgid, timeNs, Origin::other));
+  switch (event.type) {
+    case ProcEventType::uid: setCredentials(process, process.ruid, process.euid, event.ruid, event.euid); break;
+    case ProcEventType::gid: setCredentials(process, process.rgid, process.egid, event.rgid, event.egid); break;
+    case ProcEventType::sid: process.flags |= kSessionLeader; break;
+    case ProcEventType::ptrace:
+      if (event.tracerPid != 0 || event.tracerTgid != 0) {
+        process.flags |= kTraced;
+        process.tracerPid = event.tracerTgid != 0 ? event.tracerTgid : event.tracerPid;
+      }
+      break;
+    case ProcEventType::comm:
+      if (event.processPid == event.processTgid) process.comm = event.comm;  // else a thread's name
+      break;
+    case ProcEventType::coredump: process.flags |= kCoredumpEvent; break;
+    default: break;
+  }
+}
+
+// --- Exits -------------------------------------------------------------------
+
+void ProcessTracker::onExit(int64_t timeNs, const ProcEvent& event) {
+  Process* process = latest(event.processTgid);
+  bool leader = event.processPid == event.processTgid;
+  if (process && process->ended() && !process->has(kEndUnknown)) {
+    if (!leader) {
+      // A thread the trace never saw created outlived the leader: the process
+      // lasted until now (its pid cannot be reused before its last thread exits).
+      model_.counters.add(Counter::threadExitUnknown);
+      process->flags |= kThreadsOutlivedLeader;
+      if (process->endNs && timeNs >= *process->endNs) end(*process, timeNs, event);
+      return;
+    }
+    bool lossSinceEnd = lastLossNs_ && process->endNs && *lastLossNs_ >= *process->endNs;
+    if (!lossSinceEnd) {
+      model_.counters.add(Counter::duplicateExit);
+      process->flags |= kDuplicateExit;
+      return;
+    }
+    process = nullptr;  // a new process whose fork fell into the loss
+  }
+  if (!process || process->ended())
+    process = &at(create(event.processTgid, leader ? Origin::exit : Origin::other, timeNs));
+  if (leader)
+    onLeaderExit(*process, timeNs, event);
+  else
+    onThreadExit(*process, timeNs, event);
+}
+
+void ProcessTracker::onLeaderExit(Process& process, int64_t timeNs, const ProcEvent& event) {
+  auto it = live_.find(process.id);
+  if (it == live_.end() || it->second.threads.empty()) return end(process, timeNs, event);
+  if (it->second.leaderExited) {
+    model_.counters.add(Counter::duplicateExit);
+    process.flags |= kDuplicateExit;
+    return;
+  }
+  it->second.leaderExited = true;  // the process lives on in its other threads
+  process.flags |= kThreadsOutlivedLeader;
+}
+
+void ProcessTracker::onThreadExit(Process& process, int64_t timeNs, const ProcEvent& event) {
+  Live& live = live_[process.id];
+  auto it = std::find(live.threads.begin(), live.threads.end(), event.processPid);
+  if (it != live.threads.end()) {
+    live.threads.erase(it);
+  } else {
+    model_.counters.add(Counter::threadExitUnknown);
+    if (live.exitedUnknown.size() < 4096) live.exitedUnknown.push_back(event.processPid);
+  }
+  if (live.leaderExited && live.threads.empty()) end(process, timeNs, event);
+}
+
+void ProcessTracker::end(Process& process, int64_t timeNs, const ProcEvent& exit) {
+  process.endNs = timeNs;
+  process.exitCode = exit.exitCode;
+  process.exitStatus = exit.status();
+  process.termSignal = exit.termSignal();
+  process.coreDumped = exit.coreDumped();
+  live_.erase(process.id);
+}
+
+void ProcessTracker::endUnknown(Process& process, int64_t goneByNs) {
+  process.flags |= kEndUnknown;
+  process.goneByNs = goneByNs;
+  live_.erase(process.id);
+}
+
+}  // namespace proctape::analyze

@@ -1,0 +1,221 @@
+#include "text.h"
+
+#include <array>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+
+#include "proctape/replay/escape.h"
+
+namespace proctape::analyze {
+
+std::string formatDuration(int64_t ns) {
+  char text[48];
+  if (ns >= 1'000'000'000 || ns <= -1'000'000'000)
+    std::snprintf(text, sizeof text, "%.3fs", double(ns) / 1e9);
+  else if (ns >= 1'000'000 || ns <= -1'000'000)
+    std::snprintf(text, sizeof text, "%.1fms", double(ns) / 1e6);
+  else
+    std::snprintf(text, sizeof text, "%" PRId64 "us", ns / 1000);
+  return text;
+}
+
+std::string formatSeconds(int64_t ns) {
+  char text[48];
+  std::snprintf(text, sizeof text, "%.3f", double(ns) / 1e9);
+  return text;
+}
+
+std::string formatWall(std::optional<int64_t> wallNs) {
+  if (!wallNs) return {};
+  int64_t seconds = *wallNs / 1'000'000'000, micros = (*wallNs % 1'000'000'000) / 1000;
+  if (micros < 0) {
+    --seconds;
+    micros += 1'000'000;
+  }
+  time_t t = time_t(seconds);
+  struct tm utc {};
+  if (!gmtime_r(&t, &utc)) return {};
+  char text[64];
+  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", utc.tm_year + 1900, utc.tm_mon + 1,
+                utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, int(micros));
+  return text;
+}
+
+std::string signalName(int signal) {
+  static constexpr std::array<const char*, 32> kNames = {
+      nullptr,   "SIGHUP",  "SIGINT",    "SIGQUIT", "SIGILL",  "SIGTRAP", "SIGABRT",  "SIGBUS",
+      "SIGFPE",  "SIGKILL", "SIGUSR1",   "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM",  "SIGTERM",
+      "SIGSTKFLT", "SIGCHLD", "SIGCONT", "SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU",  "SIGURG",
+      "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO",  "SIGPWR",   "SIGSYS"};
+  if (signal > 0 && size_t(signal) < kNames.size()) return kNames[size_t(signal)];
+  return "SIG" + std::to_string(signal);
+}
+
+std::string escapedText(std::string_view text, bool quoteSpaces) {
+  thread_local Buffer buffer;  // reused: a Buffer starts with 64 KiB
+  buffer.clear();
+  replay::appendTextString(buffer, text, quoteSpaces);
+  return std::string(buffer.view());
+}
+
+std::string commandText(const Image* image) {
+  if (!image) return "[unknown]";
+  if (image->argv && !image->argv->empty()) {
+    std::string line;
+    for (const auto& arg : *image->argv) {
+      if (!line.empty()) line += ' ';
+      line += arg.empty() ? "''" : escapedText(arg, true);
+    }
+    return line;
+  }
+  if (image->exe) return escapedText(*image->exe);
+  if (!image->infoSeen) return "[exec info missing]";
+  if (image->argvMiss) return std::string("[argv: ") + format::toString(*image->argvMiss) + "]";
+  return "[argv unknown]";
+}
+
+std::string commandText(const Process& process) {
+  if (!process.execs.empty()) return commandText(process.execs.back().image.get());
+  if (process.inherited) return "(fork) " + commandText(process.inherited.get());
+  if (!process.comm.empty()) return "[" + escapedText(process.comm) + "]";
+  return "[unknown]";
+}
+
+std::string shortened(const std::string& text, size_t max) {
+  if (text.size() <= max) return text;
+  size_t cut = max;
+  while (cut > 0 && (uint8_t(text[cut]) & 0xC0) == 0x80) --cut;  // not inside a UTF-8 sequence
+  return text.substr(0, cut) + "...";
+}
+
+std::string statusText(const Process& process) {
+  if (process.termSignal) {
+    std::string text = "sig=" + std::to_string(*process.termSignal) + " (" + signalName(*process.termSignal) + ")";
+    return process.coreDumped ? text + ", core" : text;
+  }
+  if (process.exitStatus) return "rc=" + std::to_string(*process.exitStatus);
+  if (process.has(kOpen)) return "open";
+  if (process.has(kEndUnknown)) return "exit lost";
+  return "exit unknown";
+}
+
+std::vector<std::string> flagNames(const Process& process) {
+  std::vector<std::string> names;
+  for (int i = 0; i < kProcessFlagCount; ++i)
+    if (process.flags & (1u << i)) names.emplace_back(toString(ProcessFlag(1u << i)));
+  if (process.failed()) names.emplace_back("failed");
+  bool execs = false, missing = false;
+  for (const auto& exec : process.execs) {
+    execs = execs || exec.timeNs.has_value();
+    missing = missing || (exec.timeNs && !exec.image->infoSeen);
+  }
+  if (!execs && process.origin != Origin::snapshot) names.emplace_back("no_exec");
+  if (missing) names.emplace_back("exec_info_missing");
+  return names;
+}
+
+void appendCsvCell(Buffer& out, std::string_view cell) {
+  bool quote = !cell.empty() && (cell.front() == ' ' || cell.back() == ' ' ||
+                                 cell.find_first_of(",\"\r\n") != std::string_view::npos);
+  if (!quote) return out.append(cell);
+  out.append('"');
+  for (char c : cell) {
+    if (c == '"') out.append('"');
+    out.append(c);
+  }
+  out.append('"');
+}
+
+// --- JSON --------------------------------------------------------------------
+
+void JsonWriter::separate() {
+  if (afterKey_) {
+    afterKey_ = false;
+    return;
+  }
+  if (!first_.back()) out_.append(',');
+  first_.back() = false;
+}
+
+JsonWriter& JsonWriter::beginObject() {
+  separate();
+  out_.append('{');
+  first_.push_back(true);
+  return *this;
+}
+
+JsonWriter& JsonWriter::endObject() {
+  out_.append('}');
+  if (first_.size() > 1) first_.pop_back();
+  return *this;
+}
+
+JsonWriter& JsonWriter::beginArray() {
+  separate();
+  out_.append('[');
+  first_.push_back(true);
+  return *this;
+}
+
+JsonWriter& JsonWriter::endArray() {
+  out_.append(']');
+  if (first_.size() > 1) first_.pop_back();
+  return *this;
+}
+
+JsonWriter& JsonWriter::key(std::string_view name) {
+  separate();
+  replay::appendJsonString(out_, name);
+  out_.append(':');
+  afterKey_ = true;
+  return *this;
+}
+
+JsonWriter& JsonWriter::value(std::string_view text) {
+  separate();
+  replay::appendJsonString(out_, text);
+  return *this;
+}
+
+JsonWriter& JsonWriter::value(int64_t number) {
+  separate();
+  out_.appendInt(number);
+  return *this;
+}
+
+JsonWriter& JsonWriter::value(uint64_t number) {
+  separate();
+  out_.appendInt(number);
+  return *this;
+}
+
+JsonWriter& JsonWriter::value(double number) {
+  if (!std::isfinite(number)) return null();
+  separate();
+  char text[32];
+  std::snprintf(text, sizeof text, "%.4f", number);
+  out_.append(text);
+  return *this;
+}
+
+JsonWriter& JsonWriter::value(bool flag) {
+  separate();
+  out_.append(flag ? "true" : "false");
+  return *this;
+}
+
+JsonWriter& JsonWriter::null() {
+  separate();
+  out_.append("null");
+  return *this;
+}
+
+JsonWriter& JsonWriter::strings(const std::vector<std::string>& list) {
+  beginArray();
+  for (const auto& item : list) value(std::string_view(item));
+  return endArray();
+}
+
+}  // namespace proctape::analyze

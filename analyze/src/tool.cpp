@@ -1,0 +1,197 @@
+#include "proctape/analyze/tool.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "proctape/analyze/load.h"
+
+namespace proctape::analyze {
+namespace {
+
+constexpr const char* kFormatNames[] = {"text", "json", "markdown", "csv"};
+
+// The output file, or standard output; closed (and checked) at the end.
+class Output {
+ public:
+  static Result<Output> open(const std::string& path, int standardOut) {
+    if (path.empty() || path == "-") return Output(standardOut, "standard output", false);
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return Error{path + ": cannot create the output file: " + std::strerror(errno)};
+    return Output(fd, path, true);
+  }
+  Output(Output&& other) noexcept : sink_(other.fd_, other.name_), fd_(other.fd_), name_(other.name_), owned_(other.owned_) {
+    other.owned_ = false;
+  }
+  Output& operator=(Output&&) = delete;
+  ~Output() {
+    if (owned_) ::close(fd_);
+  }
+  replay::Sink& sink() { return sink_; }
+  Status close() {
+    if (!owned_) return okStatus();
+    owned_ = false;
+    if (::close(fd_) != 0) return Error{name_ + ": cannot finish writing: " + std::strerror(errno)};
+    return okStatus();
+  }
+
+ private:
+  Output(int fd, std::string name, bool owned) : sink_(fd, name), fd_(fd), name_(std::move(name)), owned_(owned) {}
+  replay::FdSink sink_;
+  int fd_;
+  std::string name_;
+  bool owned_;
+};
+
+class Tool {
+ public:
+  Tool(const ToolOptions& options, const ToolIo& io) : options_(options), io_(io) {}
+  int run();
+
+ private:
+  void say(const std::string& message) const {
+    if (io_.error)
+      io_.error(message);
+    else
+      std::fprintf(stderr, "proctape-analyze: %s\n", message.c_str());
+  }
+  int load();
+  int scope();
+  void reportQuality(const AnalyzedTrace& trace, const Scope& scope) const;
+  int write();
+
+  const ToolOptions& options_;
+  const ToolIo& io_;
+  std::vector<AnalyzedTrace> traces_;
+  std::vector<TraceView> views_;
+};
+
+int Tool::load() {
+  LoadOptions load;
+  load.threads = options_.threads;
+  for (const auto& input : options_.inputs) {
+    auto trace = loadTrace(input, load);
+    if (!trace) {
+      say(trace.error().message);
+      return kExitNoInput;
+    }
+    traces_.push_back(std::move(*trace));
+  }
+  return kExitOk;
+}
+
+int Tool::scope() {
+  for (size_t i = 0; i < traces_.size(); ++i) {
+    ProcessTree tree(traces_[i].model);
+    auto scope = selectScope(traces_[i].model, tree, options_.scope, traces_[i].commandPid());
+    if (!scope) {
+      say(traces_[i].path + ": " + scope.error().message);
+      continue;
+    }
+    views_.push_back({&traces_[i], i, std::move(tree), std::move(*scope)});
+  }
+  return views_.empty() ? kExitNoScope : kExitOk;
+}
+
+// Damage, and losses that may have touched the processes in scope, in a few lines.
+void Tool::reportQuality(const AnalyzedTrace& trace, const Scope& scope) const {
+  for (const auto& damage : trace.damage) say(format::describe(damage));
+  const Counters& c = trace.model.counters;
+  size_t incomplete = 0;
+  for (const auto& process : trace.model.processes)
+    incomplete += scope.contains(process.id) && process.has(kPossiblyIncomplete) ? 1 : 0;
+  if (c.get(Counter::gaps) == 0 && trace.damage.empty() && incomplete == 0) return;
+  std::string text = trace.path + ": ";
+  if (c.get(Counter::gaps))
+    text += "gap records: " + std::to_string(c.get(Counter::gaps)) + " (" + std::to_string(c.get(Counter::eventsLost)) +
+            " events lost" + (c.get(Counter::gapsCountUnknown) ? ", and more uncounted" : "") + "); ";
+  if (!trace.damage.empty()) text += "damaged parts: " + std::to_string(trace.damage.size()) + "; ";
+  text += std::to_string(incomplete) + " processes in scope may be incomplete (flag possibly_incomplete; "
+          "`summary` lists them)";
+  say(text);
+}
+
+int Tool::write() {
+  ReportOptions report;
+  report.format = options_.format.value_or(formatsOf(options_.command).front());
+  report.top = options_.top;
+  auto output = Output::open(options_.output, io_.out);
+  if (!output) {
+    say(output.error().message);
+    return kExitOutput;
+  }
+  Status status = okStatus();
+  switch (options_.command) {
+    case Command::tree: status = writeTree(views_, report, output->sink()); break;
+    case Command::summary: status = writeSummary(views_, report, output->sink()); break;
+    case Command::processes: status = writeProcesses(views_, report, output->sink()); break;
+  }
+  if (status) status = output->close();
+  if (!status) {
+    say(status.error().message);
+    return kExitOutput;
+  }
+  return kExitOk;
+}
+
+int Tool::run() {
+  auto formats = formatsOf(options_.command);
+  if (options_.format && std::find(formats.begin(), formats.end(), *options_.format) == formats.end()) {
+    say(std::string(toString(options_.command)) + ": --format " + toString(*options_.format) +
+        " is not one of its formats");
+    return kExitUsage;
+  }
+  if (int code = load(); code != kExitOk) return code;
+  if (int code = scope(); code != kExitOk) return code;
+  for (const auto& view : views_) reportQuality(*view.trace, view.scope);
+  if (int code = write(); code != kExitOk) return code;
+  bool damaged = std::any_of(traces_.begin(), traces_.end(), [](const AnalyzedTrace& t) { return !t.damage.empty(); });
+  return damaged ? kExitDamaged : kExitOk;
+}
+
+}  // namespace
+
+const char* toString(Command command) {
+  switch (command) {
+    case Command::tree: return "tree";
+    case Command::summary: return "summary";
+    case Command::processes: return "processes";
+  }
+  return "?";
+}
+
+const char* toString(OutputFormat format) { return kFormatNames[size_t(format) % 4]; }
+
+std::optional<OutputFormat> parseOutputFormat(std::string_view name) {
+  for (size_t i = 0; i < 4; ++i)
+    if (name == kFormatNames[i]) return OutputFormat(i);
+  return std::nullopt;
+}
+
+std::vector<OutputFormat> formatsOf(Command command) {
+  switch (command) {
+    case Command::tree: return {OutputFormat::text};
+    case Command::summary: return {OutputFormat::text, OutputFormat::json, OutputFormat::markdown};
+    case Command::processes: return {OutputFormat::csv, OutputFormat::json};
+  }
+  return {OutputFormat::text};
+}
+
+const char* exitCodeHelp() {
+  return "Exit codes:\n"
+         "  0  success: every trace was read whole and the report written\n"
+         "  1  a trace is damaged: everything readable was analyzed; the damage and the processes it may\n"
+         "     affect are on stderr and in the report\n"
+         "  2  a bad command line\n"
+         "  3  a trace cannot be opened (missing, unreadable, empty, not a trace, newer format)\n"
+         "  4  the output cannot be written\n"
+         "  5  --root names a pid that none of the traces shows\n";
+}
+
+int runTool(const ToolOptions& options, const ToolIo& io) { return Tool(options, io).run(); }
+
+}  // namespace proctape::analyze

@@ -1,0 +1,210 @@
+// ProcessTracker: side records (process info, snapshots, gaps, damage) and
+// the end of the analysis.
+#include <algorithm>
+
+#include "proctape/analyze/process_tracker.h"
+#include "time_limits.h"
+
+namespace proctape::analyze {
+namespace {
+
+using format::InfoField;
+
+constexpr int64_t kLow = INT64_MIN, kHigh = INT64_MAX;
+
+std::shared_ptr<Image> imageFrom(const format::ProcessInfo& info) {
+  auto image = std::make_shared<Image>();
+  image->infoSeen = true;
+  if (info.has(InfoField::exe)) image->exe = info.exe;
+  if (info.has(InfoField::argv)) image->argv = info.argv;
+  if (info.has(InfoField::cwd)) image->cwd = info.cwd;
+  for (const auto& miss : info.misses)
+    if (miss.field == InfoField::argv || miss.field == InfoField::all) image->argvMiss = miss.reason;
+  return image;
+}
+
+void takeIds(Process& process, const format::ProcessInfo& info) {
+  if (!info.has(InfoField::ids)) return;
+  process.ruid = info.ruid;
+  process.euid = info.euid;
+  process.rgid = info.rgid;
+  process.egid = info.egid;
+}
+
+std::string describeGap(const format::Gap& gap) {
+  std::string text = std::string("gap on source ") + std::to_string(gap.sourceId) + " (" + toString(gap.reason) + "): ";
+  text += gap.lostCount ? std::to_string(*gap.lostCount) + " events lost" : std::string("events lost, count unknown");
+  if (!gap.detail.empty()) text += ": " + gap.detail;
+  return text;
+}
+
+}  // namespace
+
+// --- Process info and snapshots ------------------------------------------------
+
+void ProcessTracker::onProcessInfo(int64_t captureNs, const format::ProcessInfo& info) {
+  seeCapture(captureNs);
+  if (info.reason == format::InfoReason::snapshot) {
+    if (ProcessId id = onSnapshotEntry(info)) resolveSnapshotParent(at(id));
+    return;
+  }
+  captureNs = *lastCaptureNs_;
+  Process* process = latest(info.tgid > 0 ? info.tgid : info.pid);
+  if (!process) return model_.counters.add(Counter::processInfoUnmatched);
+  // The oldest exec still waiting: the recorder reads /proc once per exec, in order.
+  for (auto& exec : process->execs) {
+    if (!exec.timeNs || exec.image->infoSeen) continue;
+    if (captureNs - *exec.timeNs > options_.execInfoWindowNs) continue;  // too old: its record was lost
+    if (*exec.timeNs - captureNs > options_.reorderToleranceNs) break;   // read before the exec happened
+    *exec.image = std::move(*imageFrom(info));
+    takeIds(*process, info);
+    return;
+  }
+  model_.counters.add(Counter::processInfoUnmatched);
+}
+
+ProcessId ProcessTracker::onSnapshotEntry(const format::ProcessInfo& info) {
+  if (info.pid <= 0 || (info.tgid > 0 && info.tgid != info.pid)) return 0;  // a thread: its process is listed too
+  int64_t timeNs = lastCaptureNs_.value_or(0);
+  if (Process* known = latest(info.pid); known && !known->ended()) {
+    if (known->forkSeen()) {
+      // Forked before the snapshot was taken: the fork says more than /proc.
+      if (known->execs.empty() && !known->inherited) known->inherited = imageFrom(info);
+      if (!known->ruid) takeIds(*known, info);
+      return 0;
+    }
+    // Seen (as a parent, or by an event) before the snapshot record, with no
+    // fork: it was running when the trace started.
+    known->origin = Origin::snapshot;
+    known->flags = (known->flags & ~kStartUnknown) | kStartBeforeTrace;
+    if (known->execs.empty()) known->execs.push_back({std::nullopt, imageFrom(info)});
+    if (!known->ruid) takeIds(*known, info);
+    if (known->comm.empty() && info.has(InfoField::comm)) known->comm = info.comm;
+    if (!known->parentPid && info.ppid > 0) known->parentPid = info.ppid;
+    return known->id;
+  }
+  Process& process = at(create(info.pid, Origin::snapshot, timeNs));
+  process.execs.push_back({std::nullopt, imageFrom(info)});
+  takeIds(process, info);
+  if (info.has(InfoField::comm)) process.comm = info.comm;
+  if (info.ppid > 0) process.parentPid = info.ppid;
+  return process.id;
+}
+
+void ProcessTracker::onSnapshot(int64_t captureNs, const format::Snapshot& snapshot) {
+  seeCapture(captureNs);
+  std::vector<ProcessId> listed;
+  for (const auto& info : snapshot.processes)
+    if (ProcessId id = onSnapshotEntry(info)) listed.push_back(id);
+  // Parents once every entry exists: a parent may be listed after its child.
+  for (ProcessId id : listed) resolveSnapshotParent(at(id));
+}
+
+void ProcessTracker::resolveSnapshotParent(Process& process) {
+  if (process.parentId || !process.parentPid) return;
+  if (Process* parent = latest(*process.parentPid); parent && parent != &process && !parent->ended())
+    process.parentId = parent->id;
+}
+
+// --- Losses --------------------------------------------------------------------
+
+void ProcessTracker::onGap(int64_t captureNs, const format::Gap& gap) {
+  std::optional<int64_t> from = lastCaptureNs_;
+  seeCapture(captureNs);
+  model_.counters.add(Counter::gaps);
+  if (gap.lostCount)
+    model_.counters.add(Counter::eventsLost, *gap.lostCount);
+  else
+    model_.counters.add(Counter::gapsCountUnknown);
+  model_.losses.push_back({LossKind::gap, from, lastCaptureNs_, gap.lostCount, describeGap(gap)});
+  lastLossNs_ = lastCaptureNs_;
+}
+
+void ProcessTracker::onDamage(LossNotice notice, Counter counter) {
+  model_.counters.add(counter);
+  if (notice.fromNs) notice.fromNs = clampMonotonic(*notice.fromNs);
+  if (notice.toNs) notice.toNs = clampMonotonic(*notice.toNs);
+  model_.losses.push_back(std::move(notice));
+}
+
+// --- The end -------------------------------------------------------------------
+
+Model ProcessTracker::finish() {
+  for (auto& process : model_.processes)
+    if (!process.ended()) process.flags |= kOpen;
+  breakCycles();
+  markLosses();
+  countFindings();
+  live_.clear();
+  byPid_.clear();
+  return std::move(model_);
+}
+
+// Parent links come from untrusted events; a cycle would hang every walk up
+// the tree, so cut each one where it closes.
+void ProcessTracker::breakCycles() {
+  auto& processes = model_.processes;
+  std::vector<uint8_t> state(processes.size() + 1, 0);  // 0 new, 1 on the current walk, 2 done
+  std::vector<ProcessId> walk;
+  for (ProcessId start = 1; start <= processes.size(); ++start) {
+    walk.clear();
+    ProcessId id = start;
+    while (id != 0 && id <= processes.size() && state[id] == 0) {
+      state[id] = 1;
+      walk.push_back(id);
+      id = processes[id - 1].parentId;
+    }
+    if (id > processes.size()) processes[walk.back() - 1].parentId = 0;
+    if (id != 0 && id <= processes.size() && state[id] == 1) {
+      processes[walk.back() - 1].parentId = 0;  // its parent is on this walk: the link closes a cycle
+      model_.counters.add(Counter::parentCycle);
+    }
+    for (ProcessId done : walk) state[done] = 2;
+  }
+}
+
+// A process may have lost events when its life [start, end] meets a loss
+// [from, to]; unknown bounds are open-ended on either side.
+void ProcessTracker::markLosses() {
+  auto& losses = model_.losses;
+  if (losses.empty()) return;
+  std::stable_sort(losses.begin(), losses.end(), [](const LossNotice& a, const LossNotice& b) {
+    return a.toNs.value_or(kHigh) < b.toNs.value_or(kHigh);
+  });
+  std::vector<int64_t> minFromAfter(losses.size() + 1, kHigh);  // the earliest `from` of losses[i..]
+  for (size_t i = losses.size(); i-- > 0;) minFromAfter[i] = std::min(minFromAfter[i + 1], losses[i].fromNs.value_or(kLow));
+  for (auto& process : model_.processes) {
+    int64_t start = process.startNs.value_or(kLow);
+    int64_t end = process.endNs ? *process.endNs : process.goneByNs.value_or(kHigh);
+    auto first = std::lower_bound(losses.begin(), losses.end(), start,
+                                  [](const LossNotice& loss, int64_t t) { return loss.toNs.value_or(kHigh) < t; });
+    if (minFromAfter[size_t(first - losses.begin())] <= end) {
+      process.flags |= kPossiblyIncomplete;
+      model_.counters.add(Counter::processesPossiblyIncomplete);
+    }
+  }
+}
+
+void ProcessTracker::countFindings() {
+  for (const auto& process : model_.processes) {
+    switch (process.origin) {
+      case Origin::exec: model_.counters.add(Counter::execWithoutFork); break;
+      case Origin::exit: model_.counters.add(Counter::exitUnknownPid); break;
+      case Origin::other: model_.counters.add(Counter::eventUnknownPid); break;
+      case Origin::parent: model_.counters.add(Counter::forkUnknownParent); break;
+      case Origin::fork:
+      case Origin::snapshot: break;
+    }
+    if (process.startNs && process.endNs && *process.endNs < *process.startNs)
+      model_.counters.add(Counter::negativeDuration);
+    for (const auto& exec : process.execs) {
+      if (!exec.timeNs) continue;
+      if (!exec.image->infoSeen)
+        model_.counters.add(Counter::execInfoMissing);
+      else if (!exec.image->exe || !exec.image->argv || !exec.image->cwd)
+        model_.counters.add(Counter::execInfoPartial);
+    }
+  }
+}
+
+}  // namespace proctape::analyze

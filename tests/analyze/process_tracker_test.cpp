@@ -1,0 +1,432 @@
+// ProcessTracker on hand-built event sequences, one scenario per test.
+#include "proctape/analyze/process_tracker.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "events.h"
+
+namespace proctape::test::analyze {
+namespace {
+
+using namespace proctape::analyze;
+
+const Process* only(const Model& model, int32_t pid, size_t incarnation = 0) {
+  for (const auto& process : model.processes)
+    if (process.pid == pid && incarnation-- == 0) return &process;
+  return nullptr;
+}
+
+size_t incarnations(const Model& model, int32_t pid) {
+  size_t n = 0;
+  for (const auto& process : model.processes) n += process.pid == pid ? 1 : 0;
+  return n;
+}
+
+TEST(ProcessTracker, PidReuseStartsNewIncarnation) {
+  ProcessTracker tracker;
+  Feeder(tracker) << fork(1 * kMs, 10, 20) << exit(2 * kMs, 20, exitedWith(0)) << fork(3 * kMs, 10, 20)
+                  << exit(5 * kMs, 20, exitedWith(7));
+  Model model = tracker.finish();
+  ASSERT_EQ(incarnations(model, 20), 2u);
+  const Process* first = only(model, 20, 0);
+  const Process* second = only(model, 20, 1);
+  EXPECT_NE(first->id, second->id);
+  EXPECT_EQ(first->startNs, 1 * kMs);
+  EXPECT_EQ(first->endNs, 2 * kMs);
+  EXPECT_EQ(first->exitStatus, 0);
+  EXPECT_EQ(second->startNs, 3 * kMs);
+  EXPECT_EQ(second->durationNs(), 2 * kMs);
+  EXPECT_EQ(second->exitStatus, 7);
+  EXPECT_EQ(first->parentId, second->parentId);
+  EXPECT_EQ(model.counters.get(Counter::exitLostPidReused), 0u);
+}
+
+TEST(ProcessTracker, PidForkedAgainWithoutExitEndsOldOneAsUnknown) {
+  ProcessTracker tracker;
+  Feeder(tracker) << fork(1 * kMs, 10, 20) << fork(4 * kMs, 10, 20) << exit(5 * kMs, 20, 0);
+  Model model = tracker.finish();
+  ASSERT_EQ(incarnations(model, 20), 2u);
+  const Process* lost = only(model, 20, 0);
+  EXPECT_TRUE(lost->has(kEndUnknown));
+  EXPECT_FALSE(lost->endNs.has_value());
+  EXPECT_EQ(lost->goneByNs, 4 * kMs);
+  EXPECT_FALSE(lost->has(kOpen));
+  EXPECT_EQ(model.counters.get(Counter::exitLostPidReused), 1u);
+}
+
+TEST(ProcessTracker, ThreadForksDoNotBecomeProcesses) {
+  ProcessTracker tracker;
+  Feeder(tracker) << fork(1 * kMs, 10, 20) << threadFork(2 * kMs, 20, 21) << threadFork(2 * kMs, 20, 22)
+                  << exit(3 * kMs, 21, 0, 20) << exit(3 * kMs, 22, 0, 20) << exit(4 * kMs, 20, exitedWith(0));
+  Model model = tracker.finish();
+  EXPECT_EQ(incarnations(model, 21), 0u);
+  EXPECT_EQ(incarnations(model, 22), 0u);
+  const Process* process = only(model, 20);
+  EXPECT_EQ(process->threadCount, 2u);
+  EXPECT_EQ(process->endNs, 4 * kMs);
+  EXPECT_FALSE(process->has(kThreadsOutlivedLeader));
+  EXPECT_EQ(model.counters.get(Counter::threadExitUnknown), 0u);
+}
+
+TEST(ProcessTracker, LeaderExitingBeforeItsThreadsEndsAtTheLastThread) {
+  ProcessTracker tracker;
+  Feeder(tracker) << fork(1 * kMs, 10, 20) << threadFork(2 * kMs, 20, 21) << threadFork(2 * kMs, 20, 22)
+                  << exit(3 * kMs, 20, 0)                       // pthread_exit in main
+                  << exit(6 * kMs, 21, 0, 20) << exit(9 * kMs, 22, exitedWith(3), 20);
+  Model model = tracker.finish();
+  const Process* process = only(model, 20);
+  EXPECT_EQ(process->endNs, 9 * kMs);
+  EXPECT_EQ(process->exitStatus, 3);  // the ending exit's status (exit_group from the last thread)
+  EXPECT_TRUE(process->has(kThreadsOutlivedLeader));
+  EXPECT_FALSE(process->has(kOpen));
+}
+
+TEST(ProcessTracker, LeaderGoneButThreadsAliveAtEndIsOpen) {
+  ProcessTracker tracker;
+  Feeder(tracker) << fork(1 * kMs, 10, 20) << threadFork(2 * kMs, 20, 21) << exit(3 * kMs, 20, 0);
+  Model model = tracker.finish();
+  const Process* process = only(model, 20);
+  EXPECT_TRUE(process->has(kOpen));
+  EXPECT_FALSE(process->endNs.has_value());
+}
+
+TEST(ProcessTracker, ThreadUnknownToTheTraceOutlivingTheLeaderExtendsTheEnd) {
+  ProcessTracker tracker;
+  Feeder(tracker) << fork(1 * kMs, 10, 20) << exit(3 * kMs, 20, 0) << exit(5 * kMs, 23, 9, 20);
+  Model model = tracker.finish();
+  ASSERT_EQ(incarnations(model, 20), 1u);
+  const Process* process = only(model, 20);
+  EXPECT_EQ(process->endNs, 5 * kMs);
+  EXPECT_EQ(process->termSignal, 9);
+  EXPECT_EQ(model.counters.get(Counter::threadExitUnknown), 1u);
+}
+
+TEST(ProcessTracker, ExitStatusSignalAndCoreDumpDecode) {
+  ProcessTracker tracker;
+  Feeder(tracker) << fork(1 * kMs, 10, 20) << fork(1 * kMs, 10, 21) << fork(1 * kMs, 10, 22)
+                  << exit(2 * kMs, 20, exitedWith(255)) << exit(2 * kMs, 21, 15) << exit(2 * kMs, 22, 11 | 0x80);
+  Model model = tracker.finish();
+  const Process* normal = only(model, 20);
+  EXPECT_EQ(normal->exitStatus, 255);
+  EXPECT_FALSE(normal->termSignal);
+  EXPECT_FALSE(normal->coreDumped);
+  EXPECT_TRUE(normal->failed());
+  const Process* killed = only(model, 21);
+  EXPECT_FALSE(killed->exitStatus);
+  EXPECT_EQ(killed->termSignal, 15);
+  EXPECT_FALSE(killed->coreDumped);
+  const Process* cored = only(model, 22);
+  EXPECT_EQ(cored->termSignal, 11);
+  EXPECT_TRUE(cored->coreDumped);
+  EXPECT_EQ(cored->exitCode, 11u | 0x80u);
+}
+
+TEST(ProcessTracker, ExecChainTakesProcessInfoInOrder) {
+  ProcessTracker tracker;
+  Feeder feed(tracker);
+  feed << fork(1 * kMs, 10, 20) << exec(2 * kMs, 20) << exec(3 * kMs, 20);
+  feed.info(3 * kMs + 100, execInfo(20, {"sh", "-c", "exec cc a.c"}));
+  feed.info(3 * kMs + 200, execInfo(20, {"cc", "a.c"}, "/work"));
+  feed << exec(4 * kMs, 20);
+  feed.info(4 * kMs + 100, execInfo(20, {"as", "a.s"}));
+  feed << exit(5 * kMs, 20, 0);
+  Model model = tracker.finish();
+  const Process* process = only(model, 20);
+  ASSERT_EQ(process->execs.size(), 3u);
+  EXPECT_EQ(process->execs[0].timeNs, 2 * kMs);
+  EXPECT_EQ(process->execs[0].image->exe, "/usr/bin/sh");
+  EXPECT_EQ(process->execs[1].image->argv, (std::vector<std::string>{"cc", "a.c"}));
+  EXPECT_EQ(process->execs[1].image->cwd, "/work");
+  EXPECT_EQ(process->execs[2].image->exe, "/usr/bin/as");
+  EXPECT_EQ(process->lastImage()->exe, "/usr/bin/as");
+  EXPECT_EQ(process->euid, 1000u);
+  EXPECT_EQ(model.counters.get(Counter::execInfoMissing), 0u);
+}
+
+TEST(ProcessTracker, ExecInfoMissesStayMissesAndLostRecordsAreCounted) {
+  ProcessTracker tracker;
+  Feeder feed(tracker);
+  auto gone = execInfo(20, {});
+  gone.misses = {{format::InfoField::argv, format::MissReason::gone, 2}, {format::InfoField::cwd, format::MissReason::gone, 2}};
+  feed << fork(1 * kMs, 10, 20) << exec(2 * kMs, 20);
+  feed.info(2 * kMs + 50, gone);
+  feed << fork(3 * kMs, 10, 21) << exec(4 * kMs, 21) << exit(5 * kMs, 21, 0);  // no record ever comes
+  feed.info(6 * kMs, execInfo(22, {"ghost"}));                                // no such process
+  Model model = tracker.finish();
+  const Image& missed = *only(model, 20)->execs[0].image;
+  EXPECT_TRUE(missed.infoSeen);
+  EXPECT_FALSE(missed.argv.has_value());
+  EXPECT_FALSE(missed.cwd.has_value());
+  EXPECT_EQ(missed.argvMiss, format::MissReason::gone);
+  EXPECT_FALSE(only(model, 21)->execs[0].image->infoSeen);
+  EXPECT_EQ(model.counters.get(Counter::execInfoPartial), 1u);
+  EXPECT_EQ(model.counters.get(Counter::execInfoMissing), 1u);
+  EXPECT_EQ(model.counters.get(Counter::processInfoUnmatched), 1u);
+}
+
+TEST(ProcessTracker, ForkedChildRunsParentImageUntilItsExec) {
+  ProcessTracker tracker;
+  Feeder feed(tracker);
+  feed << fork(1 * kMs, 10, 20) << exec(2 * kMs, 20) << fork(2 * kMs + 10, 20, 21);
+  feed.info(2 * kMs + 50, execInfo(20, {"make"}));  // arrives after the child's fork: shared, so seen
+  Model model = tracker.finish();
+  const Process* child = only(model, 21);
+  ASSERT_TRUE(child->inherited);
+  EXPECT_EQ(child->inherited->exe, "/usr/bin/make");
+  EXPECT_TRUE(child->execs.empty());
+}
+
+TEST(ProcessTracker, SnapshotGivesParentsAndMarksStartBeforeTrace) {
+  ProcessTracker tracker;
+  format::Snapshot snapshot;
+  snapshot.processes = {snapshotEntry(300, 200, {"vim"}), snapshotEntry(200, 1, {"bash"}), snapshotEntry(1, 0, {"init"})};
+  tracker.onSnapshot(1 * kMs, snapshot);
+  Feeder(tracker) << fork(2 * kMs, 200, 400) << exit(3 * kMs, 400, 0) << exit(4 * kMs, 300, exitedWith(0));
+  Model model = tracker.finish();
+  const Process* vim = only(model, 300);
+  const Process* bash = only(model, 200);
+  EXPECT_EQ(vim->parentId, bash->id);
+  EXPECT_EQ(vim->parentPid, 200);
+  EXPECT_EQ(bash->parentId, only(model, 1)->id);
+  EXPECT_TRUE(vim->has(kStartBeforeTrace));
+  EXPECT_FALSE(vim->has(kStartUnknown));
+  EXPECT_FALSE(vim->startNs.has_value());
+  EXPECT_FALSE(vim->durationNs().has_value());
+  EXPECT_EQ(vim->endNs, 4 * kMs);
+  ASSERT_EQ(vim->execs.size(), 1u);
+  EXPECT_FALSE(vim->execs[0].timeNs.has_value());  // running before the trace
+  EXPECT_EQ(only(model, 400)->parentId, bash->id);
+  EXPECT_EQ(model.counters.get(Counter::exitUnknownPid), 0u);
+}
+
+TEST(ProcessTracker, ForkSeenBeforeTheSnapshotIsNotDuplicated) {
+  ProcessTracker tracker;
+  Feeder(tracker) << fork(1 * kMs, 10, 20);
+  format::Snapshot snapshot;
+  snapshot.processes = {snapshotEntry(20, 10, {"child"})};
+  tracker.onSnapshot(2 * kMs, snapshot);
+  Model model = tracker.finish();
+  EXPECT_EQ(incarnations(model, 20), 1u);
+  EXPECT_EQ(only(model, 20)->startNs, 1 * kMs);
+}
+
+TEST(ProcessTracker, ParentSeenBeforeTheSnapshotBecomesItsSnapshotEntry) {
+  ProcessTracker tracker;
+  Feeder(tracker) << fork(1 * kMs, 300, 400);  // 300 forks before the snapshot record is written
+  format::Snapshot snapshot;
+  snapshot.processes = {snapshotEntry(300, 200, {"make"}), snapshotEntry(200, 1, {"bash"})};
+  tracker.onSnapshot(2 * kMs, snapshot);
+  Model model = tracker.finish();
+  ASSERT_EQ(incarnations(model, 300), 1u);
+  const Process* make = only(model, 300);
+  EXPECT_TRUE(make->has(kStartBeforeTrace));
+  EXPECT_FALSE(make->has(kStartUnknown));
+  EXPECT_EQ(make->parentId, only(model, 200)->id);
+  ASSERT_EQ(make->execs.size(), 1u);
+  EXPECT_EQ(make->execs[0].image->exe, "/usr/bin/make");
+  EXPECT_EQ(model.counters.get(Counter::forkUnknownParent), 0u);
+}
+
+TEST(ProcessTracker, ProcessNotExitedAtTheEndIsOpen) {
+  ProcessTracker tracker;
+  Feeder(tracker) << fork(1 * kMs, 10, 20) << exec(2 * kMs, 20);
+  Model model = tracker.finish();
+  const Process* process = only(model, 20);
+  EXPECT_TRUE(process->has(kOpen));
+  EXPECT_FALSE(process->endNs.has_value());
+  EXPECT_FALSE(process->durationNs().has_value());
+  EXPECT_FALSE(process->failed());
+}
+
+TEST(ProcessTracker, GapMarksProcessesAliveAcrossItPossiblyIncomplete) {
+  ProcessTracker tracker;
+  Feeder(tracker) << fork(1 * kMs, 10, 20) << exit(2 * kMs, 20, 0) << fork(3 * kMs, 10, 21);
+  tracker.onGap(5 * kMs, format::Gap{0, 12, format::GapReason::kernelOverrun, "ENOBUFS"});
+  Feeder(tracker) << exit(7 * kMs, 21, 0) << fork(8 * kMs, 10, 22) << exit(9 * kMs, 22, 0);
+  Model model = tracker.finish();
+  EXPECT_FALSE(only(model, 20)->has(kPossiblyIncomplete));  // ended before the loss began
+  EXPECT_TRUE(only(model, 21)->has(kPossiblyIncomplete));   // alive across it
+  EXPECT_FALSE(only(model, 22)->has(kPossiblyIncomplete));  // started after it
+  EXPECT_TRUE(only(model, 10)->has(kPossiblyIncomplete));   // the parent, alive throughout
+  EXPECT_EQ(model.counters.get(Counter::gaps), 1u);
+  EXPECT_EQ(model.counters.get(Counter::eventsLost), 12u);
+  ASSERT_EQ(model.losses.size(), 1u);
+  EXPECT_EQ(model.losses[0].fromNs, 3 * kMs);  // the record before the gap
+  EXPECT_EQ(model.losses[0].toNs, 5 * kMs);
+}
+
+TEST(ProcessTracker, ExitForUnknownPidAndExecWithoutForkAreCounted) {
+  ProcessTracker tracker;
+  Feeder(tracker) << exit(1 * kMs, 50, exitedWith(1)) << exec(2 * kMs, 60) << exit(3 * kMs, 60, 0);
+  Model model = tracker.finish();
+  EXPECT_EQ(model.counters.get(Counter::exitUnknownPid), 1u);
+  EXPECT_EQ(model.counters.get(Counter::execWithoutFork), 1u);
+  const Process* unknown = only(model, 50);
+  EXPECT_TRUE(unknown->has(kStartUnknown));
+  EXPECT_FALSE(unknown->startNs.has_value());
+  EXPECT_EQ(unknown->endNs, 1 * kMs);
+  EXPECT_EQ(unknown->exitStatus, 1);
+  EXPECT_TRUE(only(model, 60)->has(kStartUnknown));
+  EXPECT_EQ(describe(Counter::exitUnknownPid).severity, Severity::dataLoss);
+}
+
+TEST(ProcessTracker, ForkDeliveredAfterItsChildsExecIsJoined) {
+  ProcessTracker tracker;
+  // The child ran on another CPU and its exec overtook the parent's fork event.
+  Feeder(tracker) << exec(2 * kMs, 20) << fork(2 * kMs - 1000, 10, 20) << exit(3 * kMs, 20, 0);
+  Model model = tracker.finish();
+  ASSERT_EQ(incarnations(model, 20), 1u);
+  const Process* child = only(model, 20);
+  EXPECT_TRUE(child->forkSeen());
+  EXPECT_FALSE(child->has(kStartUnknown));
+  EXPECT_EQ(child->startNs, 2 * kMs - 1000);
+  EXPECT_EQ(child->parentId, only(model, 10)->id);
+  EXPECT_EQ(child->execs.size(), 1u);
+  EXPECT_EQ(model.counters.get(Counter::forkDeliveredLate), 1u);
+  EXPECT_EQ(model.counters.get(Counter::execWithoutFork), 0u);
+}
+
+TEST(ProcessTracker, ExitBeforeForkIsCountedAndDoesNotCrash) {
+  ProcessTracker tracker;
+  // Delivered out of order, kernel times in order: joined.
+  Feeder(tracker) << exit(2 * kMs, 20, exitedWith(4)) << fork(1 * kMs + 999'000, 10, 20);
+  // Kernel times say the exit came first: a pid reused after an unknown process's exit.
+  Feeder(tracker) << exit(10 * kMs, 30, 0) << fork(50 * kMs, 10, 30);
+  Model model = tracker.finish();
+  ASSERT_EQ(incarnations(model, 20), 1u);
+  EXPECT_EQ(only(model, 20)->exitStatus, 4);
+  EXPECT_EQ(only(model, 20)->durationNs(), 1000);
+  EXPECT_EQ(model.counters.get(Counter::exitBeforeFork), 1u);
+  EXPECT_EQ(incarnations(model, 30), 2u);
+  EXPECT_TRUE(only(model, 30, 1)->has(kOpen));
+}
+
+TEST(ProcessTracker, DuplicateExitIsCountedAndIgnored) {
+  ProcessTracker tracker;
+  Feeder(tracker) << fork(1 * kMs, 10, 20) << exit(2 * kMs, 20, exitedWith(1)) << exit(2 * kMs, 20, exitedWith(1))
+                  << exit(3 * kMs, 20, 9);
+  Model model = tracker.finish();
+  ASSERT_EQ(incarnations(model, 20), 1u);
+  EXPECT_EQ(only(model, 20)->endNs, 2 * kMs);
+  EXPECT_EQ(only(model, 20)->exitStatus, 1);
+  EXPECT_TRUE(only(model, 20)->has(kDuplicateExit));
+  EXPECT_EQ(model.counters.get(Counter::duplicateExit), 2u);
+  EXPECT_EQ(describe(Counter::duplicateExit).severity, Severity::error);
+}
+
+TEST(ProcessTracker, DuplicateForkIsCountedAndIgnored) {
+  ProcessTracker tracker;
+  Feeder(tracker) << fork(1 * kMs, 10, 20) << fork(1 * kMs, 10, 20) << exit(2 * kMs, 20, 0);
+  Model model = tracker.finish();
+  EXPECT_EQ(incarnations(model, 20), 1u);
+  EXPECT_EQ(model.counters.get(Counter::duplicateFork), 1u);
+}
+
+TEST(ProcessTracker, ExitAfterAGapWithItsForkLostIsANewProcess) {
+  ProcessTracker tracker;
+  Feeder(tracker) << fork(1 * kMs, 10, 20) << exit(2 * kMs, 20, 0);
+  tracker.onGap(3 * kMs, format::Gap{0, std::nullopt, format::GapReason::kernelOverrun, ""});
+  Feeder(tracker) << exit(4 * kMs, 20, 0);  // the pid's next fork fell into the gap
+  Model model = tracker.finish();
+  EXPECT_EQ(incarnations(model, 20), 2u);
+  EXPECT_EQ(model.counters.get(Counter::duplicateExit), 0u);
+  EXPECT_EQ(model.counters.get(Counter::gapsCountUnknown), 1u);
+}
+
+TEST(ProcessTracker, AttributesAttachToTheProcess) {
+  ProcessTracker tracker;
+  ProcEvent uid = procEvent(ProcEventType::uid, 2 * kMs);
+  uid.processPid = uid.processTgid = 20;
+  uid.ruid = 1000;
+  uid.euid = 0;
+  ProcEvent uid2 = uid;
+  uid2.euid = 1000;
+  ProcEvent sid = procEvent(ProcEventType::sid, 3 * kMs);
+  sid.processPid = sid.processTgid = 20;
+  ProcEvent comm = procEvent(ProcEventType::comm, 3 * kMs);
+  comm.processPid = comm.processTgid = 20;
+  comm.comm = "worker";
+  ProcEvent threadComm = comm;
+  threadComm.processPid = 21;
+  threadComm.comm = "thread-name";
+  ProcEvent ptrace = procEvent(ProcEventType::ptrace, 3 * kMs);
+  ptrace.processPid = ptrace.processTgid = 20;
+  ptrace.tracerPid = ptrace.tracerTgid = 99;
+  ProcEvent core = procEvent(ProcEventType::coredump, 4 * kMs);
+  core.processPid = core.processTgid = 20;
+  Feeder(tracker) << fork(1 * kMs, 10, 20) << uid << uid2 << sid << comm << threadComm << ptrace << core;
+  Model model = tracker.finish();
+  const Process* process = only(model, 20);
+  EXPECT_EQ(process->ruid, 1000u);
+  EXPECT_EQ(process->euid, 1000u);
+  EXPECT_TRUE(process->has(kCredentialsChanged));
+  EXPECT_TRUE(process->has(kSessionLeader));
+  EXPECT_EQ(process->comm, "worker");
+  EXPECT_TRUE(process->has(kTraced));
+  EXPECT_EQ(process->tracerPid, 99);
+  EXPECT_TRUE(process->has(kCoredumpEvent));
+}
+
+TEST(ProcessTracker, InvalidPidsAndUnknownEventsAreCountedAndIgnored) {
+  ProcessTracker tracker;
+  ProcEvent unknown = procEvent(ProcEventType::unknown, 1 * kMs);
+  Feeder(tracker) << fork(1 * kMs, 10, 0) << exec(1 * kMs, -5) << exit(1 * kMs, 0, 0) << unknown;
+  Model model = tracker.finish();
+  EXPECT_TRUE(model.processes.size() <= 1u);  // at most the parent of the bad fork
+  EXPECT_EQ(model.counters.get(Counter::invalidPid), 3u);
+  EXPECT_EQ(model.counters.get(Counter::unknownEvents), 1u);
+}
+
+TEST(ProcessTracker, ParentCyclesFromNonsenseForksAreCut) {
+  ProcessTracker tracker;
+  // 20 appears by exec, forks 21; then "21 forks 20" arrives and would make 21 its parent.
+  Feeder(tracker) << exec(10 * kMs, 20) << fork(10 * kMs + 1, 20, 21) << fork(10 * kMs, 21, 20);
+  Model model = tracker.finish();
+  for (const auto& process : model.processes) {
+    ProcessId id = process.parentId;
+    for (size_t steps = 0; id != 0; ++steps) {
+      ASSERT_LT(steps, model.processes.size()) << "cycle through pid " << process.pid;
+      id = model.find(id)->parentId;
+    }
+  }
+}
+
+// Random event soup: whatever the order, the tracker neither crashes nor
+// builds a model that breaks its own invariants.
+TEST(ProcessTracker, RandomEventOrdersNeverCrash) {
+  std::mt19937 random(12345);
+  for (int round = 0; round < 50; ++round) {
+    ProcessTracker tracker;
+    Feeder feed(tracker);
+    for (int i = 0; i < 400; ++i) {
+      int64_t t = int64_t(random() % 1000) * kMs;
+      int32_t a = int32_t(random() % 12), b = int32_t(random() % 12);
+      switch (random() % 7) {
+        case 0: feed << fork(t, a, b); break;
+        case 1: feed << threadFork(t, a, b + 100); break;
+        case 2: feed << exec(t, a); break;
+        case 3: feed << exit(t, a, uint32_t(random()), b % 2 ? a : b); break;
+        case 4: feed.info(t, execInfo(a, {"x"})); break;
+        case 5: tracker.onGap(t, format::Gap{}); break;
+        default: {
+          format::Snapshot snapshot;
+          snapshot.processes = {snapshotEntry(a, b, {"s"}), snapshotEntry(b, a, {"t"})};
+          tracker.onSnapshot(t, snapshot);
+        }
+      }
+    }
+    Model model = tracker.finish();
+    for (const auto& process : model.processes) {
+      ASSERT_EQ(model.find(process.id), &process);
+      ASSERT_TRUE(process.parentId == 0 || model.find(process.parentId));
+      ASSERT_FALSE(process.has(kOpen) && process.ended());
+      auto duration = process.durationNs();
+      ASSERT_TRUE(!duration || *duration >= 0);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace proctape::test::analyze
