@@ -9,6 +9,7 @@
 #include <cstring>
 #include <optional>
 #include <sstream>
+#include <utility>
 
 namespace proctape::record {
 namespace {
@@ -24,8 +25,9 @@ struct ReadResult {
   int err = 0;
 };
 
-ReadResult readWhole(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+// Reads `name` under the directory `dir` (an fd of /proc/PID).
+ReadResult readWhole(int dir, const char* name) {
+  int fd = ::openat(dir, name, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return {{}, errno};
   ReadResult result;
   char buffer[4096];
@@ -42,9 +44,9 @@ ReadResult readWhole(const std::string& path) {
   return result;
 }
 
-ReadResult readLink(const std::string& path) {
+ReadResult readLink(int dir, const char* name) {
   std::string target(4096, '\0');
-  ssize_t n = ::readlink(path.c_str(), target.data(), target.size());
+  ssize_t n = ::readlinkat(dir, name, target.data(), target.size());
   if (n < 0) return {{}, errno};
   target.resize(size_t(n));
   return {target, 0};
@@ -102,13 +104,16 @@ uint32_t secondId(const std::string& status, const char* key, int column) {
   return value;
 }
 
+// Reads one process through a descriptor of its /proc/PID directory: every
+// file opened relative to it belongs to that process, even if the pid is
+// reused meanwhile (reads then fail with ENOENT or ESRCH instead of
+// describing another process).
 class InfoReader {
  public:
-  InfoReader(pid_t pid, const std::string& procRoot, format::ProcessInfo& info)
-      : dir_(procRoot + "/" + std::to_string(pid) + "/"), info_(info) {}
+  InfoReader(int dir, format::ProcessInfo& info) : dir_(dir), info_(info) {}
 
   std::optional<Stat> stat() {
-    auto read = readWhole(dir_ + "stat");
+    auto read = readWhole(dir_, "stat");
     if (read.err) return miss(InfoField::all, reasonFor(read.err), read.err), std::nullopt;
     auto parsed = parseStat(read.text);
     // A stat that makes no sense is a miss too, never a record with nothing in it.
@@ -116,18 +121,17 @@ class InfoReader {
     return parsed;
   }
   void miss(InfoField field, MissReason reason, int err) { info_.misses.push_back({field, reason, err}); }
-  void readArgv(const Stat& stat);
+  void readArgv(const Stat& stat, const ReadResult& cmdline);
   void readLinks(const Stat& stat);
   void readStatus();
   void readCgroup();
 
  private:
-  std::string dir_;
+  int dir_;
   format::ProcessInfo& info_;
 };
 
-void InfoReader::readArgv(const Stat& stat) {
-  auto read = readWhole(dir_ + "cmdline");
+void InfoReader::readArgv(const Stat& stat, const ReadResult& read) {
   if (read.err) return miss(InfoField::argv, reasonFor(read.err), read.err);
   if (!read.text.empty()) {
     info_.argv = splitNul(read.text);
@@ -146,7 +150,7 @@ void InfoReader::readLinks(const Stat& stat) {
     std::string* out;
   };
   for (auto [name, field, out] : {Link{"exe", InfoField::exe, &info_.exe}, Link{"cwd", InfoField::cwd, &info_.cwd}}) {
-    auto read = readLink(dir_ + name);
+    auto read = readLink(dir_, name);
     if (!read.err) *out = read.text;
     else if (zombie) miss(field, MissReason::zombie, read.err);
     else if (stat.flags & kKernelThreadFlag) miss(field, MissReason::other, read.err);
@@ -155,7 +159,7 @@ void InfoReader::readLinks(const Stat& stat) {
 }
 
 void InfoReader::readStatus() {
-  auto read = readWhole(dir_ + "status");
+  auto read = readWhole(dir_, "status");
   if (read.err) return miss(InfoField::ids, reasonFor(read.err), read.err);
   const std::string& s = read.text;
   if (size_t at = s.find("Name:\t"); at != std::string::npos) info_.comm = s.substr(at + 6, s.find('\n', at) - at - 6);
@@ -167,7 +171,7 @@ void InfoReader::readStatus() {
 }
 
 void InfoReader::readCgroup() {
-  auto read = readWhole(dir_ + "cgroup");
+  auto read = readWhole(dir_, "cgroup");
   if (read.err) return miss(InfoField::cgroup, reasonFor(read.err), read.err);
   std::string text = read.text;
   while (!text.empty() && text.back() == '\n') text.pop_back();
@@ -177,28 +181,54 @@ void InfoReader::readCgroup() {
 
 }  // namespace
 
-format::ProcessInfo readProcessInfo(pid_t pid, format::InfoReason reason, const std::string& procRoot) {
-  format::ProcessInfo info;
-  info.pid = pid;
-  info.reason = reason;
-  InfoReader reader(pid, procRoot, info);
-  auto before = reader.stat();
-  if (!before) return info;
-  info.ppid = before->ppid;
-  info.startTimeTicks = before->startTicks;
-  reader.readArgv(*before);
-  reader.readLinks(*before);
-  reader.readStatus();
-  reader.readCgroup();
-  auto after = reader.stat();
-  if (after && after->startTicks != before->startTicks) {
-    // What was read may mix two processes: keep none of it.
-    info = format::ProcessInfo{};
-    info.pid = pid;
-    info.reason = reason;
-    info.misses = {{InfoField::all, format::MissReason::reused, 0}};
+ProcessRead::ProcessRead(pid_t pid, format::InfoReason reason, const std::string& procRoot) {
+  info_.pid = pid;
+  info_.reason = reason;
+  std::string path = procRoot + "/" + std::to_string(pid);
+  dir_ = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_ < 0) {
+    dirErr_ = errno;
+    return;
   }
+  // argv first: it is there only while the process lives, and a short-lived
+  // one (a compiler driver's helper, /bin/true) is gone within a millisecond.
+  ReadResult cmdline = readWhole(dir_, "cmdline");
+  cmdline_ = std::move(cmdline.text);
+  cmdlineErr_ = cmdline.err;
+}
+
+ProcessRead::ProcessRead(ProcessRead&& other) noexcept
+    : info_(std::move(other.info_)),
+      dir_(std::exchange(other.dir_, -1)),
+      dirErr_(other.dirErr_),
+      cmdline_(std::move(other.cmdline_)),
+      cmdlineErr_(other.cmdlineErr_) {}
+
+ProcessRead::~ProcessRead() {
+  if (dir_ >= 0) ::close(dir_);
+}
+
+format::ProcessInfo ProcessRead::finish() {
+  format::ProcessInfo info = std::move(info_);
+  if (dir_ < 0) {
+    if (dirErr_) info.misses.push_back({InfoField::all, reasonFor(dirErr_), dirErr_});
+    return info;
+  }
+  InfoReader reader(dir_, info);
+  if (auto stat = reader.stat()) {
+    info.ppid = stat->ppid;
+    info.startTimeTicks = stat->startTicks;
+    reader.readArgv(*stat, ReadResult{std::move(cmdline_), cmdlineErr_});
+    reader.readLinks(*stat);
+    reader.readStatus();
+    reader.readCgroup();
+  }
+  ::close(std::exchange(dir_, -1));
   return info;
+}
+
+format::ProcessInfo readProcessInfo(pid_t pid, format::InfoReason reason, const std::string& procRoot) {
+  return ProcessRead(pid, reason, procRoot).finish();
 }
 
 format::Snapshot readProcessTable(const std::string& procRoot) {

@@ -1,0 +1,193 @@
+#include "enricher.h"
+
+#include <linux/netlink.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <optional>
+
+#include "native_order.h"
+#include "proctape/format/netlink.h"
+
+namespace proctape::record {
+
+namespace nl = proctape::netlink;
+
+namespace {
+
+constexpr size_t kBatch = 32;
+constexpr size_t kBufferBytes = 512;
+
+// CLOCK_BOOTTIME - CLOCK_MONOTONIC: time spent suspended. /proc start times
+// count from boot including suspend; exec timestamps are monotonic.
+int64_t suspendedNs() {
+  timespec boot{}, mono{};
+  ::clock_gettime(CLOCK_BOOTTIME, &boot);
+  ::clock_gettime(CLOCK_MONOTONIC, &mono);
+  return (int64_t(boot.tv_sec) - mono.tv_sec) * 1'000'000'000 + (boot.tv_nsec - mono.tv_nsec);
+}
+
+}  // namespace
+
+Enricher::Enricher(int socketFd, SideChannel& side, WorkSignal& signal, SharedStats& stats, const Redactor& redactor,
+                   EnricherOptions options)
+    : socketFd_(socketFd),
+      side_(side),
+      signal_(signal),
+      stats_(stats),
+      redactor_(redactor),
+      options_(std::move(options)),
+      stopFd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
+      buffers_(kBatch, std::vector<uint8_t>(kBufferBytes)) {
+  long ticks = ::sysconf(_SC_CLK_TCK);
+  if (ticks > 0) nsPerTick_ = 1'000'000'000 / ticks;
+  tokens_ = options_.maxPerSecond;
+  lastRefillNs_ = monotonicNs();
+}
+
+Enricher::~Enricher() {
+  if (thread_.joinable()) stopAndJoin();
+}
+
+void Enricher::start(std::vector<Datagram> initial) {
+  initial_ = std::move(initial);
+  thread_ = std::thread([this] { run(); });
+}
+
+void Enricher::stopAndJoin() {
+  uint64_t one = 1;
+  if (::write(stopFd_.get(), &one, sizeof one) < 0) {
+    // The counter cannot overflow from one write; nothing else can fail here.
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+bool Enricher::admit() {
+  if (options_.maxPerSecond == 0) return true;
+  int64_t now = monotonicNs();
+  tokens_ = std::min<double>(options_.maxPerSecond, tokens_ + double(now - lastRefillNs_) * 1e-9 * options_.maxPerSecond);
+  lastRefillNs_ = now;
+  if (tokens_ < 1) return false;
+  tokens_ -= 1;
+  return true;
+}
+
+void Enricher::countOutcome(const format::ProcessInfo& info) {
+  stats_.execs.fetch_add(1, std::memory_order_relaxed);
+  if (info.has(format::InfoField::argv)) {
+    stats_.argvHits.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  auto reason = format::MissReason::other;
+  for (const auto& miss : info.misses) {
+    if (miss.field == format::InfoField::argv || miss.field == format::InfoField::all) reason = miss.reason;
+  }
+  switch (reason) {
+    case format::MissReason::gone: stats_.missGone.fetch_add(1, std::memory_order_relaxed); break;
+    case format::MissReason::zombie: stats_.missZombie.fetch_add(1, std::memory_order_relaxed); break;
+    case format::MissReason::permission: stats_.missPermission.fetch_add(1, std::memory_order_relaxed); break;
+    case format::MissReason::reused: stats_.missReused.fetch_add(1, std::memory_order_relaxed); break;
+    case format::MissReason::other: stats_.missOther.fetch_add(1, std::memory_order_relaxed); break;
+  }
+}
+
+format::ProcessInfo Enricher::finishRead(ProcessRead& read, pid_t pid, uint64_t execTimestampNs) {
+  format::ProcessInfo info = read.finish();
+  // A process that started after the exec is not the one that exec'd: the pid was reused.
+  int64_t startNs = int64_t(info.startTimeTicks) * nsPerTick_;
+  if (info.startTimeTicks != 0 && startNs > int64_t(execTimestampNs) + suspendedNs()) {
+    info = format::ProcessInfo{};
+    info.pid = pid;
+    info.reason = format::InfoReason::exec;
+    info.misses = {{format::InfoField::all, format::MissReason::reused, 0}};
+  }
+  if (info.tgid == 0) info.tgid = pid;
+  redactor_.apply(info);
+  return info;
+}
+
+void Enricher::enrichCollected() {
+  std::vector<std::optional<ProcessRead>> reads(execs_.size());
+  for (size_t i = 0; i < execs_.size(); ++i) {
+    if (admit()) reads[i].emplace(execs_[i].pid, format::InfoReason::exec, options_.procRoot);
+  }
+  for (size_t i = 0; i < execs_.size(); ++i) {
+    format::ProcessInfo info;
+    if (reads[i]) {
+      info = finishRead(*reads[i], execs_[i].pid, execs_[i].timestampNs);
+    } else {
+      info.pid = info.tgid = execs_[i].pid;
+      info.reason = format::InfoReason::exec;
+      info.misses = {{format::InfoField::all, format::MissReason::other, 0}};
+      stats_.enrichSkipped.fetch_add(1, std::memory_order_relaxed);
+    }
+    countOutcome(info);
+    if (!side_.push(SideRecord{monotonicNs(), std::move(info)})) {
+      stats_.enrichDropped.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  // The writer takes side records when frames wake it (every drain round) or
+  // on its own timeout: waking it per exec would double the context switches.
+  execs_.clear();
+}
+
+void Enricher::collect(std::span<const uint8_t> bytes) {
+  for (const auto& message : nl::decodeDatagram(nl::kFamilyConnector, kNativeOrder, bytes)) {
+    const auto* event = std::get_if<nl::ProcEvent>(&message.body);
+    if (event && event->type == nl::ProcEventType::exec) execs_.push_back({event->processTgid, event->timestampNs});
+  }
+}
+
+void Enricher::serveBatch() {
+  mmsghdr messages[kBatch]{};
+  iovec vectors[kBatch];
+  sockaddr_nl senders[kBatch];
+  for (size_t i = 0; i < kBatch; ++i) {
+    vectors[i] = {buffers_[i].data(), buffers_[i].size()};
+    messages[i].msg_hdr.msg_name = &senders[i];
+    messages[i].msg_hdr.msg_namelen = sizeof senders[i];
+    messages[i].msg_hdr.msg_iov = &vectors[i];
+    messages[i].msg_hdr.msg_iovlen = 1;
+  }
+  for (;;) {
+    int got = ::recvmmsg(socketFd_, messages, kBatch, MSG_DONTWAIT, nullptr);
+    if (got < 0) {
+      if (errno == ENOBUFS) {
+        stats_.enrichOverruns.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      if (errno == EINTR) continue;
+      return;  // EAGAIN: drained
+    }
+    for (int i = 0; i < got; ++i) {
+      if (senders[i].nl_pid != 0) {
+        stats_.rejected.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      collect({buffers_[size_t(i)].data(), std::min<size_t>(messages[i].msg_len, kBufferBytes)});
+    }
+    enrichCollected();
+    if (size_t(got) < kBatch) return;
+  }
+}
+
+void Enricher::run() {
+  for (const auto& datagram : initial_) {
+    if (!datagram.overrun && datagram.senderPort == 0) collect(datagram.bytes);
+  }
+  enrichCollected();
+  initial_.clear();
+  pollfd waits[2] = {{socketFd_, POLLIN, 0}, {stopFd_.get(), POLLIN, 0}};
+  for (;;) {
+    if (::poll(waits, 2, -1) < 0 && errno != EINTR) return;
+    if (waits[1].revents) return;
+    if (waits[0].revents) serveBatch();
+  }
+}
+
+}  // namespace proctape::record

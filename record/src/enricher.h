@@ -1,0 +1,76 @@
+// Enricher: the thread that reads /proc right after each exec.
+//
+// It has its own connector socket subscribed only to exec events (a
+// proc_input filter, Linux >= 6.6; older kernels deliver everything and the
+// thread keeps only execs), and it blocks on it, so each exec wakes it at
+// once: argv can only be read while the process lives, and a /bin/true is
+// gone within a millisecond. The main socket, meanwhile, is drained in
+// batches (see receiver.h); the two paths share nothing but the side channel.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "proctape/record/netlink_socket.h"
+#include "proctape/record/procfs.h"
+#include "proctape/record/redactor.h"
+#include "proctape/record/unique_fd.h"
+#include "shared.h"
+
+namespace proctape::record {
+
+struct EnricherOptions {
+  uint32_t maxPerSecond = 0;  // 0: no limit; above it, a miss record without reading /proc
+  std::string procRoot = "/proc";
+};
+
+class Enricher {
+ public:
+  // `socketFd` is the exec-only connector socket (owned by the caller).
+  Enricher(int socketFd, SideChannel& side, WorkSignal& signal, SharedStats& stats, const Redactor& redactor,
+           EnricherOptions options);
+  ~Enricher();
+
+  // Starts the thread; `initial` holds datagrams read from the socket during setup.
+  void start(std::vector<Datagram> initial);
+  void stopAndJoin();
+
+ private:
+  void run();
+  void serveBatch();
+  // Collects the execs of one datagram into execs_.
+  void collect(std::span<const uint8_t> bytes);
+  // Starts the /proc read of every collected exec (cmdline first), then
+  // finishes each and hands the records to the writer.
+  void enrichCollected();
+  format::ProcessInfo finishRead(ProcessRead& read, pid_t pid, uint64_t execTimestampNs);
+  bool admit();
+  void countOutcome(const format::ProcessInfo& info);
+
+  int socketFd_;
+  SideChannel& side_;
+  WorkSignal& signal_;
+  SharedStats& stats_;
+  const Redactor& redactor_;
+  EnricherOptions options_;
+  UniqueFd stopFd_;
+  std::vector<Datagram> initial_;
+  std::vector<std::vector<uint8_t>> buffers_;
+  struct Exec {
+    pid_t pid;
+    uint64_t timestampNs;
+  };
+  std::vector<Exec> execs_;
+  int64_t nsPerTick_ = 10'000'000;
+  double tokens_ = 0;
+  int64_t lastRefillNs_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace proctape::record

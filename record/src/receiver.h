@@ -1,0 +1,88 @@
+// Receiver: the thread that only receives. It sleeps on a fixed period and
+// then drains every socket without blocking, with recvmmsg straight into the
+// hand-off queue's preallocated slots, stamping each batch with
+// CLOCK_MONOTONIC. No decoding, no /proc, no disk: that is the writer's and
+// the enricher's work.
+//
+// Why a timer instead of blocking per event: what a cn_proc listener costs
+// the machine is mostly one wakeup per event (see docs/recorder.md). With a
+// large receive buffer, draining every ~10 ms loses nothing and wakes 100
+// times a second whatever the event rate.
+//
+// When the queue is full the receiver stops reading for that round, so the
+// socket's own buffer absorbs the burst; if that overflows too the kernel
+// reports ENOBUFS, which becomes a gap record.
+#pragma once
+
+#include <sys/socket.h>
+#include <linux/netlink.h>
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "proctape/record/frame_queue.h"
+#include "shared.h"
+
+namespace proctape::record {
+
+struct ReceiverSource {
+  int fd = -1;
+  uint16_t sourceId = 0;
+  bool wholeDatagrams = false;  // rtnetlink: size each datagram first (MSG_PEEK|MSG_TRUNC)
+  uint32_t drops = 0;           // the socket's drop counter (sk_drops) as last reported
+};
+
+// The kernel's count of datagrams it dropped for `fd` (SO_MEMINFO), if readable.
+std::optional<uint32_t> socketDrops(int fd);
+
+struct ReceiverOptions {
+  int64_t drainIntervalNs = 10'000'000;
+  size_t batch = 256;                   // datagrams per recvmmsg call
+  size_t maxDatagramBytes = 1u << 20;   // for wholeDatagrams sources
+};
+
+class Receiver {
+ public:
+  Receiver(FrameQueue& queue, WorkSignal& signal, SharedStats& stats, std::vector<ReceiverSource> sources,
+           ReceiverOptions options);
+  ~Receiver();
+
+  void start();
+  // Stops the periodic loop after one last drain of every socket, and joins.
+  void stopAndJoin();
+  // A fatal receive error (not ENOBUFS, EAGAIN or EINTR), if one happened.
+  std::string error() const;
+
+ private:
+  void run();
+  // Drains one source; false when the queue filled up before the socket emptied.
+  bool drainBatched(ReceiverSource& source);
+  bool drainWhole(ReceiverSource& source);
+  bool drainAll();
+  bool pushMarker(const ReceiverSource& source, SlotKind kind, uint32_t length);
+  // Reports datagrams the kernel dropped since the last report; `enobufs`:
+  // recv said so (an unreadable counter then still gives an unknown gap).
+  bool reportDrops(ReceiverSource& source, bool enobufs);
+  void fail(const std::string& message);
+
+  FrameQueue& queue_;
+  WorkSignal& signal_;
+  SharedStats& stats_;
+  std::vector<ReceiverSource> sources_;
+  ReceiverOptions options_;
+  std::vector<mmsghdr> messages_;
+  std::vector<iovec> vectors_;
+  std::vector<sockaddr_nl> senders_;
+  std::vector<uint8_t> scratch_;
+  bool published_ = false;  // this drain round handed something to the writer
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> failed_{false};
+  std::string error_;  // written once before failed_ is set
+  std::thread thread_;
+};
+
+}  // namespace proctape::record

@@ -1,0 +1,46 @@
+#include "proctape/record/redactor.h"
+
+namespace proctape::record {
+
+Result<Redactor> Redactor::create(const std::vector<std::string>& patterns) {
+  Redactor redactor;
+  for (const auto& pattern : patterns) {
+    try {
+      redactor.patterns_.emplace_back(pattern, std::regex::ECMAScript | std::regex::optimize);
+    } catch (const std::regex_error& e) {
+      return Error{"--redact '" + pattern + "' is no valid regular expression (ECMAScript syntax): " + e.what()};
+    }
+  }
+  return redactor;
+}
+
+std::string Redactor::apply(const std::string& text) const {
+  std::string out = text;
+  for (const auto& pattern : patterns_) {
+    // An empty match would insert *** between every character: skip those.
+    std::string next;
+    auto begin = out.cbegin();
+    for (std::sregex_iterator it(out.begin(), out.end(), pattern), end; it != end; ++it) {
+      if (it->length(0) == 0) continue;
+      next.append(begin, (*it)[0].first).append("***");
+      begin = (*it)[0].second;
+    }
+    next.append(begin, out.cend());
+    out = std::move(next);
+  }
+  return out;
+}
+
+void Redactor::apply(std::vector<std::string>& args) const {
+  if (empty()) return;
+  for (auto& arg : args) arg = apply(arg);
+}
+
+void Redactor::apply(format::ProcessInfo& info) const {
+  if (empty()) return;
+  apply(info.argv);
+  info.exe = apply(info.exe);
+  info.cwd = apply(info.cwd);
+}
+
+}  // namespace proctape::record

@@ -1,0 +1,176 @@
+// Command mode, live: a known workload recorded around a shell, checked
+// event by event against what the shell must have done.
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "live_fixture.h"
+
+namespace proctape::test {
+namespace {
+
+using netlink::ProcEvent;
+using netlink::ProcEventType;
+
+// The subtree of `root` as the fork events describe it.
+struct Subtree {
+  std::set<int32_t> processes;               // pids of processes (thread-group leaders), root included
+  std::map<int32_t, int32_t> parentOf;       // child pid -> parent tgid
+  std::map<int32_t, int> execs;              // pid -> exec events
+  std::map<int32_t, const ProcEvent*> exits; // leader pid -> its exit event
+  std::map<int32_t, std::vector<int32_t>> threadsOf;  // tgid -> thread ids
+  std::set<int32_t> threadExits;
+};
+
+Subtree subtreeOf(const std::vector<ProcEvent>& events, int32_t root) {
+  Subtree tree;
+  tree.processes.insert(root);
+  for (const auto& event : events) {
+    if (event.type == ProcEventType::fork) {
+      if (event.childPid == event.childTgid && tree.processes.count(event.parentTgid)) {
+        tree.processes.insert(event.childPid);
+        tree.parentOf[event.childPid] = event.parentTgid;
+      } else if (event.childPid != event.childTgid && tree.processes.count(event.childTgid)) {
+        tree.threadsOf[event.childTgid].push_back(event.childPid);
+      }
+    } else if (event.type == ProcEventType::exec && tree.processes.count(event.processTgid)) {
+      ++tree.execs[event.processTgid];
+    } else if (event.type == ProcEventType::exit && tree.processes.count(event.processTgid)) {
+      if (event.processPid == event.processTgid) tree.exits[event.processPid] = &event;
+      else tree.threadExits.insert(event.processPid);
+    }
+  }
+  return tree;
+}
+
+const format::ProcessInfo* infoFor(const TraceContents& trace, int32_t pid) {
+  for (const auto& info : trace.infos) {
+    if (info.pid == pid && info.has(format::InfoField::argv)) return &info;
+  }
+  return nullptr;
+}
+
+TEST_F(LiveRecorder, CommandModeRecordsTheWholeSubtree) {
+  std::string trace = dir_.file("command.pt");
+  std::string script = std::string(
+                           "for i in $(seq 200); do /bin/true; done; "
+                           "/bin/false; "
+                           "sleep 30 & victim=$!; sleep 0.3; kill -9 $victim; wait $victim; ") +
+                       PROCTAPE_THREADS_HELPER + " 3; exit 7";
+  Child recorder({kRecorder, "-o", trace, "--", "sh", "-c", script});
+  auto status = recorder.wait(60000);
+  ASSERT_TRUE(status) << recorder.output();
+  EXPECT_EQ(*status, 7) << "the recorder must exit with the command's status\n" << recorder.output();
+  EXPECT_NE(recorder.output().find(" events="), std::string::npos) << recorder.output();
+
+  TraceContents contents = readTrace(trace);
+  ASSERT_TRUE(contents.meta);
+  int32_t root = contents.meta->commandPid;
+  ASSERT_GT(root, 0) << "the meta must name the command's pid";
+  EXPECT_TRUE(contents.damage.empty()) << describe(contents.damage.front());
+  EXPECT_TRUE(contents.gaps.empty()) << contents.gaps.front().detail;
+  EXPECT_EQ(contents.snapshots, 1u);
+
+  Subtree tree = subtreeOf(contents.events, root);
+  // The shell was forked by the recorder and exec'd sh.
+  EXPECT_EQ(tree.execs[root], 1);
+  // Every process of the subtree that was forked also exited. (Some never
+  // exec: e.g. a sanitizer's helper, or a shell's subshell.)
+  for (auto pid : tree.processes) {
+    EXPECT_TRUE(tree.exits.count(pid)) << "pid " << pid << " has no exit event";
+  }
+  // The shell's children that exec'd: 200 true, false, sleep, the helper and
+  // seq (its command substitution), each exec'd once.
+  std::vector<int32_t> children;
+  for (auto [pid, parent] : tree.parentOf) {
+    if (parent == root && tree.execs[pid] > 0) children.push_back(pid);
+  }
+  EXPECT_GE(children.size(), 204u);
+  int zero = 0, one = 0, killed = 0;
+  for (auto pid : children) {
+    EXPECT_EQ(tree.execs[pid], 1) << "pid " << pid;
+    if (!tree.exits.count(pid)) continue;
+    const ProcEvent& exit = *tree.exits[pid];
+    if (exit.hasParent && exit.parentTgid != 0) {  // 0: the kernel could not tell
+      EXPECT_EQ(exit.parentTgid, root) << "the exit of " << pid << " names another parent";
+    }
+    if (exit.status() == 0) ++zero;
+    if (exit.status() == 1) ++one;
+    if (exit.termSignal() == 9) ++killed;
+  }
+  EXPECT_GE(zero, 202) << "200 true, seq and the helper exit 0";
+  EXPECT_EQ(one, 1) << "exactly one /bin/false";
+  EXPECT_EQ(killed, 1) << "exactly one child killed by SIGKILL";
+  ASSERT_TRUE(tree.exits.count(root));
+  EXPECT_EQ(tree.exits[root]->status(), 7);
+  // The process-info records of the shell's children name the shell as parent.
+  size_t checked = 0;
+  for (const auto& info : contents.infos) {
+    if (std::find(children.begin(), children.end(), info.pid) == children.end() || !info.has(format::InfoField::ids)) {
+      continue;
+    }
+    EXPECT_EQ(info.ppid, root) << "pid " << info.pid;
+    ++checked;
+  }
+  EXPECT_GE(checked, 4u);
+
+  // Threads: the helper's three, each with its exit.
+  size_t threads = 0;
+  for (const auto& [tgid, ids] : tree.threadsOf) {
+    threads += ids.size();
+    for (auto id : ids) EXPECT_TRUE(tree.threadExits.count(id)) << "thread " << id << " has no exit";
+  }
+  EXPECT_GE(threads, 3u);
+
+  // argv for the long-lived ones; no exec'd process enriched with an empty argv.
+  const auto* shell = infoFor(contents, root);
+  ASSERT_TRUE(shell) << "no argv for the shell";
+  EXPECT_EQ(shell->argv.at(0), "sh");
+  EXPECT_EQ(shell->argv.at(2), script);
+  bool sawSleep = false, sawHelper = false;
+  for (const auto& info : contents.infos) {
+    if (info.has(format::InfoField::argv)) {
+      EXPECT_FALSE(info.argv.empty()) << "pid " << info.pid;
+    }
+    if (!tree.processes.count(info.pid) || !info.has(format::InfoField::argv)) continue;
+    if (info.argv == std::vector<std::string>{"sleep", "30"}) sawSleep = true;
+    if (info.argv.size() == 2 && info.argv[0] == PROCTAPE_THREADS_HELPER) sawHelper = true;
+  }
+  EXPECT_TRUE(sawSleep) << "no argv for the killed sleep";
+  EXPECT_TRUE(sawHelper) << "no argv for the thread helper";
+}
+
+TEST_F(LiveRecorder, CommandNotFoundExitsLikeAShell) {
+  Child recorder({kRecorder, "-q", "-o", dir_.file("none.pt"), "--", "/nonexistent/command"});
+  auto status = recorder.wait(20000);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(*status, 127) << recorder.output();
+  EXPECT_NE(recorder.output().find("cannot run the command"), std::string::npos) << recorder.output();
+  EXPECT_TRUE(readTrace(dir_.file("none.pt")).damage.empty());
+}
+
+TEST_F(LiveRecorder, RedactsCommandLinesBeforeWriting) {
+  std::string trace = dir_.file("redact.pt");
+  Child recorder({kRecorder, "-q", "--redact", "tok_[a-z0-9]+", "-o", trace, "--", "sh", "-c",
+                  "sleep 0.2; echo tok_s3cret >/dev/null"});
+  ASSERT_EQ(recorder.wait(20000), 0) << recorder.output();
+  TraceContents contents = readTrace(trace);
+  ASSERT_TRUE(contents.meta);
+  for (const auto& arg : contents.meta->commandLine) EXPECT_EQ(arg.find("tok_s3cret"), std::string::npos) << arg;
+  const auto* shell = infoFor(contents, contents.meta->commandPid);
+  ASSERT_TRUE(shell);
+  EXPECT_EQ(shell->argv.at(2), "sleep 0.2; echo *** >/dev/null");
+}
+
+TEST_F(LiveRecorder, ForwardsSigtermToTheCommand) {
+  std::string trace = dir_.file("term.pt");
+  auto recorder = startRecorder({"-o", trace, "--", "sleep", "30"});
+  recorder->signal(SIGTERM);
+  auto status = recorder->wait(10000);
+  ASSERT_TRUE(status) << recorder->output();
+  EXPECT_EQ(*status, 128 + SIGTERM) << recorder->output();
+  EXPECT_TRUE(readTrace(trace).damage.empty());
+}
+
+}  // namespace
+}  // namespace proctape::test

@@ -1,0 +1,75 @@
+// Live: --print prints what proctape-replay prints of the same trace, byte
+// for byte; and a full disk stops the recording with a clear message and a
+// trace that reads up to the failure.
+#include <sys/mount.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <thread>
+
+#include "live_fixture.h"
+
+namespace proctape::test {
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+TEST_F(LiveRecorder, PrintMatchesReplayOfTheSameTrace) {
+  std::string trace = dir_.file("print.pt");
+  std::string printed = dir_.file("printed.txt");
+  std::string replayed = dir_.file("replayed.txt");
+  std::string workload = "for i in 1 2 3 4 5; do /bin/true; done; sleep 0.2; /bin/false; exit 0";
+  ASSERT_EQ(shell(kRecorder + " --print -q -o " + trace + " -- sh -c '" + workload + "' >" + printed + " 2>/dev/null"),
+            0);
+  ASSERT_EQ(shell(std::string(PROCTAPE_REPLAY_BIN) + " " + trace + " >" + replayed), 0);
+  std::string live = slurp(printed), offline = slurp(replayed);
+  EXPECT_GT(live.size(), 200u);
+  EXPECT_NE(live.find("exec(): /usr/bin/sleep"), std::string::npos) << live;
+  EXPECT_EQ(live, offline);
+}
+
+class FullDisk : public LiveRecorder {
+ protected:
+  void SetUp() override {
+    LiveRecorder::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    mountPoint_ = dir_.file("small");
+    std::filesystem::create_directory(mountPoint_);
+    if (::mount("proctape-test", mountPoint_.c_str(), "tmpfs", 0, "size=64k") != 0) {
+      GTEST_SKIP() << "cannot mount a 64 KiB tmpfs to fill (needs root): " << std::strerror(errno);
+    }
+    mounted_ = true;
+  }
+  void TearDown() override {
+    if (mounted_) ::umount2(mountPoint_.c_str(), MNT_DETACH);
+  }
+  std::string mountPoint_;
+  bool mounted_ = false;
+};
+
+TEST_F(FullDisk, StopsWithAClearMessageAndKeepsWhatWasWritten) {
+  std::string trace = mountPoint_ + "/full.pt";
+  auto recorder = startRecorder({"-o", trace});
+  // Incompressible enough: many distinct pids and argv, until the 64 KiB fill up.
+  for (int round = 0; round < 200 && !recorder->wait(0); ++round) runTrue(20);
+  auto status = recorder->wait(10000);
+  ASSERT_TRUE(status) << "the recorder did not stop on a full disk\n" << recorder->output();
+  EXPECT_EQ(*status, 74) << recorder->output();
+  EXPECT_NE(recorder->output().find("recording stopped: "), std::string::npos) << recorder->output();
+  EXPECT_NE(recorder->output().find("No space left on device"), std::string::npos) << recorder->output();
+  TraceContents contents = readTrace(trace);
+  ASSERT_TRUE(contents.meta) << "the meta chunk must still read";
+  EXPECT_GT(contents.frames, 0u);
+  for (const auto& damage : contents.damage) {
+    EXPECT_TRUE(damage.kind == format::DamageKind::notClosed || damage.kind == format::DamageKind::truncated)
+        << describe(damage);
+  }
+}
+
+}  // namespace
+}  // namespace proctape::test

@@ -1,0 +1,54 @@
+// --redact: every match becomes ***, in argv, exe and cwd, before writing.
+#include <gtest/gtest.h>
+
+#include "proctape/record/redactor.h"
+
+namespace proctape::record {
+namespace {
+
+TEST(Redactor, ReplacesEveryMatchInEachArgument) {
+  auto redactor = Redactor::create({"ghp_[A-Za-z0-9]+", "--password=\\S+"});
+  ASSERT_TRUE(redactor);
+  std::vector<std::string> argv = {"git", "clone", "https://x:ghp_abc123@github.com/r", "--password=hunter2",
+                                   "ghp_1 and ghp_2"};
+  redactor->apply(argv);
+  EXPECT_EQ(argv[0], "git");
+  EXPECT_EQ(argv[2], "https://x:***@github.com/r");
+  EXPECT_EQ(argv[3], "***");
+  EXPECT_EQ(argv[4], "*** and ***");
+}
+
+TEST(Redactor, CoversExeAndCwdOfProcessInfo) {
+  auto redactor = Redactor::create({"secret"});
+  ASSERT_TRUE(redactor);
+  format::ProcessInfo info;
+  info.argv = {"run", "secret"};
+  info.exe = "/opt/secret/bin";
+  info.cwd = "/home/secret";
+  redactor->apply(info);
+  EXPECT_EQ(info.argv[1], "***");
+  EXPECT_EQ(info.exe, "/opt/***/bin");
+  EXPECT_EQ(info.cwd, "/home/***");
+}
+
+TEST(Redactor, EmptyMatchesDoNotInsertStars) {
+  auto redactor = Redactor::create({"x*"});
+  ASSERT_TRUE(redactor);
+  EXPECT_EQ(redactor->apply("abxxc"), "ab***c");
+}
+
+TEST(Redactor, NoPatternsLeavesEverything) {
+  Redactor none;
+  std::vector<std::string> argv = {"a", "b"};
+  none.apply(argv);
+  EXPECT_EQ(argv, (std::vector<std::string>{"a", "b"}));
+}
+
+TEST(Redactor, BadPatternIsAnErrorNamingIt) {
+  auto bad = Redactor::create({"(unclosed"});
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("(unclosed"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace proctape::record
