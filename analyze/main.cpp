@@ -1,5 +1,5 @@
 // proctape-analyze: rebuilds process lifetimes from a trace and reports them
-// (tree, summary, processes). Parses the command line and hands over to
+// (tree, summary, processes, timeline, sqlite). Parses the command line and hands over to
 // proctape::analyze::runTool().
 #include <CLI/CLI.hpp>
 
@@ -60,6 +60,10 @@ int main(int argc, char** argv) {
                              parsed);
   summary->add_option("--top", parsed.options.top, "Rows in each top list")->capture_default_str();
   addCommand(app, Command::processes, "One row per process incarnation: CSV or JSON Lines", parsed);
+  addCommand(app, Command::timeline,
+             "A Chrome Trace Event JSON timeline for ui.perfetto.dev or chrome://tracing: a track per process",
+             parsed);
+  addCommand(app, Command::sqlite, "An SQLite database (-o FILE): tables processes, execs, events, gaps", parsed);
   app.set_version_flag("--version", std::string("proctape-analyze ") + PROCTAPE_VERSION);
   try {
     app.parse(argc, argv);

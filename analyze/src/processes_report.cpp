@@ -22,13 +22,6 @@ std::optional<int64_t> wallOf(const Model& model, const std::optional<int64_t>& 
   return ns ? model.wallNs(*ns) : std::nullopt;
 }
 
-std::string argvText(const Image* image) {
-  if (!image || !image->argv) return {};
-  std::string line;
-  for (const auto& arg : *image->argv) line += (line.empty() ? "" : " ") + (arg.empty() ? "''" : escapedText(arg, true));
-  return line;
-}
-
 size_t execCount(const Process& process) {
   size_t n = 0;
   for (const auto& exec : process.execs) n += exec.timeNs ? 1 : 0;
@@ -75,7 +68,7 @@ void csvRow(Buffer& out, const TraceView& view, const Process& p) {
   out.append(',');
   if (image && image->exe) appendCsvCell(out, escapedText(*image->exe));
   out.append(',');
-  appendCsvCell(out, argvText(image));
+  appendCsvCell(out, argvLine(image));
   out.append(',');
   if (image && image->cwd) appendCsvCell(out, escapedText(*image->cwd));
   out.append(',');

@@ -60,6 +60,13 @@ std::string escapedText(std::string_view text, bool quoteSpaces) {
   return std::string(buffer.view());
 }
 
+std::string argvLine(const Image* image) {
+  if (!image || !image->argv) return {};
+  std::string line;
+  for (const auto& arg : *image->argv) line += (line.empty() ? "" : " ") + (arg.empty() ? "''" : escapedText(arg, true));
+  return line;
+}
+
 std::string commandText(const Image* image) {
   if (!image) return "[unknown]";
   if (image->argv && !image->argv->empty()) {

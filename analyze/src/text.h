@@ -28,6 +28,9 @@ std::string signalName(int signal);
 // The command line a person reads: argv, each argument escaped (spaces inside
 // one as \x20); else the exe; else why it is unknown, e.g. "[argv: gone]".
 std::string commandText(const Image* image);
+// argv as one line, each argument escaped (spaces inside one as \x20, an
+// empty one as ''); empty when argv is unknown. For CSV cells and SQL text.
+std::string argvLine(const Image* image);
 // A process's: its last image, "(fork) " and the inherited one when it never
 // exec'd, "[unknown]" when nothing is known.
 std::string commandText(const Process& process);

@@ -63,6 +63,7 @@ class Tool {
   int scope();
   void reportQuality(const AnalyzedTrace& trace, const Scope& scope) const;
   int write();
+  int writeDatabase();
 
   const ToolOptions& options_;
   const ToolIo& io_;
@@ -115,7 +116,20 @@ void Tool::reportQuality(const AnalyzedTrace& trace, const Scope& scope) const {
   say(text);
 }
 
+int Tool::writeDatabase() {
+  if (options_.output.empty() || options_.output == "-") {
+    say("sqlite: needs -o FILE (a database cannot go to standard output)");
+    return kExitUsage;
+  }
+  if (auto status = writeSqlite(views_, options_.output); !status) {
+    say(status.error().message);
+    return kExitOutput;
+  }
+  return kExitOk;
+}
+
 int Tool::write() {
+  if (options_.command == Command::sqlite) return writeDatabase();
   ReportOptions report;
   report.format = options_.format.value_or(formatsOf(options_.command).front());
   report.top = options_.top;
@@ -129,6 +143,8 @@ int Tool::write() {
     case Command::tree: status = writeTree(views_, report, output->sink()); break;
     case Command::summary: status = writeSummary(views_, report, output->sink()); break;
     case Command::processes: status = writeProcesses(views_, report, output->sink()); break;
+    case Command::timeline: status = writeTimeline(views_, report, output->sink()); break;
+    case Command::sqlite: break;  // writeDatabase()
   }
   if (status) status = output->close();
   if (!status) {
@@ -160,6 +176,8 @@ const char* toString(Command command) {
     case Command::tree: return "tree";
     case Command::summary: return "summary";
     case Command::processes: return "processes";
+    case Command::timeline: return "timeline";
+    case Command::sqlite: return "sqlite";
   }
   return "?";
 }
@@ -177,6 +195,8 @@ std::vector<OutputFormat> formatsOf(Command command) {
     case Command::tree: return {OutputFormat::text};
     case Command::summary: return {OutputFormat::text, OutputFormat::json, OutputFormat::markdown};
     case Command::processes: return {OutputFormat::csv, OutputFormat::json};
+    case Command::timeline: return {OutputFormat::json};
+    case Command::sqlite: return {OutputFormat::text};  // not a stream: a database file
   }
   return {OutputFormat::text};
 }

@@ -2,8 +2,8 @@
 // every trace given (each keeps its host and its index among the arguments).
 // Schemas and definitions: docs/analyze.md.
 //
-// Adding a report (timeline, sqlite) means one more function of this shape
-// and one more subcommand in main.cpp.
+// Adding a report means one more function of this shape and one more
+// subcommand in main.cpp.
 #pragma once
 
 #include <cstddef>
@@ -44,5 +44,16 @@ Status writeSummary(const std::vector<TraceView>& views, const ReportOptions& op
 // One row per process incarnation in scope: csv (with a header line) or json
 // (JSON Lines, each row also holding its exec chain).
 Status writeProcesses(const std::vector<TraceView>& views, const ReportOptions& options, replay::Sink& sink);
+
+// A Chrome Trace Event JSON file (Perfetto, chrome://tracing): per process
+// incarnation in scope, one track (in tree order) with one complete ("X")
+// event, times in microseconds from the trace's start. json only.
+Status writeTimeline(const std::vector<TraceView>& views, const ReportOptions& options, replay::Sink& sink);
+
+// An SQLite database at `path` (tables processes, execs, events, gaps, with
+// indexes), written to `path`.partial in one transaction and renamed over
+// `path` when complete. Fails, leaving no partial file, when the file cannot
+// be created or written; the message names the path.
+Status writeSqlite(const std::vector<TraceView>& views, const std::string& path);
 
 }  // namespace proctape::analyze

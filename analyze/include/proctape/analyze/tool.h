@@ -27,7 +27,7 @@ inline constexpr int kExitNoScope = 5;   // --root names a pid that none of the 
 // The exit codes, as --help and docs/analyze.md list them.
 const char* exitCodeHelp();
 
-enum class Command : uint8_t { tree, summary, processes };
+enum class Command : uint8_t { tree, summary, processes, timeline, sqlite };
 const char* toString(Command command);
 const char* toString(OutputFormat format);
 std::optional<OutputFormat> parseOutputFormat(std::string_view name);
