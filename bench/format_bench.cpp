@@ -3,7 +3,8 @@
 // It generates N proc connector datagrams exactly as the kernel sends them
 // (nlmsghdr + cn_msg + proc_event, 76 bytes, host byte order) for a stream of
 // fork -> exec -> exit lifecycles, with capture times as a recorder would
-// stamp them, and then measures, each as the median of --runs runs:
+// stamp them (cn_proc_generator.h, shared with replay_bench), and then
+// measures, each as the median of --runs runs:
 //   - TraceWriter::writeFrame over all frames plus close(), on one core;
 //   - bytes per frame on disk;
 //   - TraceReader::open + next() over every record, with 1 thread and with
@@ -20,203 +21,29 @@
 // the generated frames out for offline analysis.
 #include <CLI/CLI.hpp>
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <stdlib.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <array>
-#include <chrono>
 #include <cinttypes>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <limits>
-#include <optional>
-#include <random>
 #include <span>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "bench_support.h"
+#include "cn_proc_generator.h"
 #include "proctape/format/reader.h"
 #include "proctape/format/writer.h"
-
-extern char** environ;
 
 namespace {
 
 namespace fs = std::filesystem;
 namespace pf = proctape::format;
-using Clock = std::chrono::steady_clock;
-
-// ---- the cn_proc frame generator ---------------------------------------------
-
-constexpr size_t kFrameBytes = 76;  // NLMSG_LENGTH(sizeof(cn_msg) + sizeof(proc_event))
-constexpr uint16_t kNlmsgDone = 3;
-constexpr uint32_t kCnIdxProc = 1;
-constexpr uint32_t kCnValProc = 1;
-constexpr uint32_t kProcEventFork = 0x00000001;
-constexpr uint32_t kProcEventExec = 0x00000002;
-constexpr uint32_t kProcEventExit = 0x80000000;
-constexpr int32_t kPidMax = 32768;   // /proc/sys/kernel/pid_max default
-constexpr int32_t kReservedPids = 300;  // the kernel's RESERVED_PIDS: wrapped pids restart here
-constexpr int32_t kSigchld = 17;
-constexpr unsigned kCpus = 2;
-
-// Field offsets in the datagram.
-constexpr size_t kOffNlLen = 0, kOffNlType = 4, kOffNlFlags = 6, kOffNlSeq = 8, kOffNlPid = 12;
-constexpr size_t kOffCnIdx = 16, kOffCnVal = 20, kOffCnSeq = 24, kOffCnAck = 28, kOffCnLen = 32,
-                 kOffCnFlags = 34;
-constexpr size_t kOffWhat = 36, kOffCpu = 40, kOffTimestamp = 44, kOffData = 52;
-static_assert(kOffData + 24 == kFrameBytes);
-
-template <typename T>
-void put(uint8_t* frame, size_t offset, T value) {
-  std::memcpy(frame + offset, &value, sizeof value);  // host byte order, as the kernel sends it
-}
-
-struct GeneratorOptions {
-  uint64_t seed = 0x70726f6374617065;  // "proctape"
-  unsigned inFlight = 1;               // lifecycles interleaved (1: strict fork, exec, exit, fork, ...)
-};
-
-struct Trace {
-  std::vector<uint8_t> frames;     // count * kFrameBytes
-  std::vector<int64_t> captureNs;  // CLOCK_MONOTONIC capture time of each frame
-  size_t batches = 0;              // receive batches (frames sharing one capture time)
-  size_t count() const { return captureNs.size(); }
-  std::span<const uint8_t> frame(size_t i) const { return {frames.data() + i * kFrameBytes, kFrameBytes}; }
-};
-
-class FrameGenerator {
- public:
-  explicit FrameGenerator(const GeneratorOptions& options) : options_(options), rng_(options.seed) {
-    // Three days of uptime, plus a random part so no field is suspiciously round.
-    kernelNs_ = 3ull * 86'400 * 1'000'000'000 + uniform(0, 3'600'000'000'000ull);
-    for (auto& seq : cpuSeq_) seq = uint32_t(uniform(1'500'000, 2'500'000));  // events since boot
-    nextPid_ = int32_t(uniform(20'000, 30'000));
-  }
-
-  Trace generate(size_t count) {
-    Trace trace;
-    trace.frames.resize(count * kFrameBytes);
-    trace.captureNs.resize(count);
-    size_t i = 0;
-    int64_t lastCapture = 0;
-    while (i < count) {
-      // Usually the recorder gets one datagram per wakeup; sometimes it
-      // falls behind and several wait in the socket, stamped together.
-      size_t batch = uniform(0, 99) < 80 ? 1 : size_t(uniform(2, 5));
-      batch = std::min(batch, count - i);
-      for (size_t k = 0; k < batch; ++k) {
-        kernelNs_ += uniform(10'000, 30'000);  // 10-30 us between events, ns jitter
-        nextEvent(trace.frames.data() + (i + k) * kFrameBytes);
-      }
-      // Capture a few microseconds after the last event of the batch.
-      int64_t capture = int64_t(kernelNs_ + uniform(2'000, 8'000));
-      capture = std::max(capture, lastCapture);
-      for (size_t k = 0; k < batch; ++k) trace.captureNs[i + k] = capture;
-      lastCapture = capture;
-      i += batch;
-      ++trace.batches;
-    }
-    return trace;
-  }
-
- private:
-  struct Child {
-    int32_t pid = 0;
-    int32_t parent = 0;
-    unsigned cpu = 0;
-    bool execed = false;
-  };
-
-  uint64_t uniform(uint64_t lo, uint64_t hi) { return std::uniform_int_distribution<uint64_t>(lo, hi)(rng_); }
-
-  int32_t allocatePid() {
-    for (;;) {
-      nextPid_ += int32_t(uniform(1, 3));  // other tasks (threads, kworkers) take a pid now and then
-      if (nextPid_ >= kPidMax) nextPid_ = kReservedPids + (nextPid_ - kPidMax);
-      bool taken = std::find(std::begin(kParents), std::end(kParents), nextPid_) != std::end(kParents) ||
-                   std::any_of(children_.begin(), children_.end(), [&](const Child& c) { return c.pid == nextPid_; });
-      if (!taken) return nextPid_;
-    }
-  }
-
-  void header(uint8_t* f, uint32_t what, unsigned cpu) {
-    uint32_t seq = cpuSeq_[cpu]++;  // the kernel's per-CPU proc_event_counts
-    put<uint32_t>(f, kOffNlLen, uint32_t(kFrameBytes));
-    put<uint16_t>(f, kOffNlType, kNlmsgDone);
-    put<uint16_t>(f, kOffNlFlags, 0);
-    put<uint32_t>(f, kOffNlSeq, seq);
-    put<uint32_t>(f, kOffNlPid, 0);
-    put<uint32_t>(f, kOffCnIdx, kCnIdxProc);
-    put<uint32_t>(f, kOffCnVal, kCnValProc);
-    put<uint32_t>(f, kOffCnSeq, seq);
-    put<uint32_t>(f, kOffCnAck, 0);
-    put<uint16_t>(f, kOffCnLen, 40);  // sizeof(struct proc_event)
-    put<uint16_t>(f, kOffCnFlags, 0);
-    put<uint32_t>(f, kOffWhat, what);
-    put<uint32_t>(f, kOffCpu, cpu);
-    put<uint64_t>(f, kOffTimestamp, kernelNs_);
-    std::memset(f + kOffData, 0, kFrameBytes - kOffData);  // the kernel zeroes event_data
-  }
-
-  void nextEvent(uint8_t* f) {
-    bool fork = children_.empty() || (children_.size() < options_.inFlight && uniform(0, 2) == 0);
-    if (fork) {
-      Child child;
-      child.parent = kParents[uniform(0, std::size(kParents) - 1)];
-      child.pid = allocatePid();
-      unsigned forkCpu = unsigned(uniform(0, kCpus - 1));
-      // The child mostly starts where its parent ran.
-      child.cpu = uniform(0, 9) < 7 ? forkCpu : unsigned(uniform(0, kCpus - 1));
-      header(f, kProcEventFork, forkCpu);
-      put<int32_t>(f, kOffData + 0, child.parent);  // parent_pid
-      put<int32_t>(f, kOffData + 4, child.parent);  // parent_tgid
-      put<int32_t>(f, kOffData + 8, child.pid);     // child_pid
-      put<int32_t>(f, kOffData + 12, child.pid);    // child_tgid
-      children_.push_back(child);
-      return;
-    }
-    size_t pick = size_t(uniform(0, children_.size() - 1));
-    Child& child = children_[pick];
-    if (uniform(0, 9) == 0) child.cpu = unsigned(uniform(0, kCpus - 1));  // migrated
-    if (!child.execed) {
-      header(f, kProcEventExec, child.cpu);
-      put<int32_t>(f, kOffData + 0, child.pid);  // process_pid
-      put<int32_t>(f, kOffData + 4, child.pid);  // process_tgid
-      child.execed = true;
-      return;
-    }
-    uint64_t roll = uniform(0, 99);
-    uint32_t exitCode = roll < 88 ? 0 : roll < 98 ? 1u << 8 : 15;  // exit 0, exit 1, killed by SIGTERM
-    header(f, kProcEventExit, child.cpu);
-    put<int32_t>(f, kOffData + 0, child.pid);    // process_pid
-    put<int32_t>(f, kOffData + 4, child.pid);    // process_tgid
-    put<uint32_t>(f, kOffData + 8, exitCode);    // exit_code
-    put<uint32_t>(f, kOffData + 12, kSigchld);   // exit_signal
-    put<int32_t>(f, kOffData + 16, child.parent);  // parent_pid
-    put<int32_t>(f, kOffData + 20, child.parent);  // parent_tgid
-    children_.erase(children_.begin() + std::ptrdiff_t(pick));
-  }
-
-  // Login shell, a make and its sub-makes, the shells make runs recipes in.
-  static constexpr int32_t kParents[] = {1187, 20411, 20415, 20433, 20533};
-
-  GeneratorOptions options_;
-  std::mt19937_64 rng_;
-  uint64_t kernelNs_ = 0;
-  std::array<uint32_t, kCpus> cpuSeq_{};
-  int32_t nextPid_ = 0;
-  std::vector<Child> children_;
-};
+using namespace proctape::bench;
 
 // What a reader computes per frame: one byte of it (the low byte of the
 // kernel timestamp, which differs from frame to frame) and its capture time.
@@ -232,86 +59,11 @@ uint64_t expectedChecksum(const Trace& trace) {
 
 // ---- helpers ---------------------------------------------------------------------
 
-std::string gTempDir;  // removed on the way out, errors included
-
-[[noreturn]] void die(const std::string& message) {
-  std::fprintf(stderr, "format_bench: %s\n", message.c_str());
-  std::error_code ignored;
-  if (!gTempDir.empty()) fs::remove_all(gTempDir, ignored);
-  std::exit(2);
-}
-
-double seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
-
-double median(std::vector<double> values) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  size_t mid = values.size() / 2;
-  return values.size() % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
-}
-
-// Runs argv (looked up in PATH) with stdin/stdout redirected to files when
-// given; returns the wall time, or dies if it cannot run or fails.
-double runCommand(const std::vector<std::string>& args, const std::string& stdinPath, const std::string& stdoutPath) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  if (!stdinPath.empty()) posix_spawn_file_actions_addopen(&actions, 0, stdinPath.c_str(), O_RDONLY, 0);
-  if (!stdoutPath.empty())
-    posix_spawn_file_actions_addopen(&actions, 1, stdoutPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  std::string shown;
-  for (const auto& a : args) shown += (shown.empty() ? "" : " ") + a;
-
-  auto start = Clock::now();
-  pid_t pid = 0;
-  int err = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (err != 0) die("cannot run `" + shown + "`: " + std::strerror(err));
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) die("waitpid failed for `" + shown + "`");
-  }
-  auto end = Clock::now();
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) die("`" + shown + "` failed (status " + std::to_string(status) + ")");
-  return seconds(start, end);
-}
-
-std::string commandOutput(const std::string& command) {
-  std::string out;
-  if (FILE* pipe = ::popen(command.c_str(), "r")) {
-    char buffer[256];
-    while (std::fgets(buffer, sizeof buffer, pipe)) out += buffer;
-    ::pclose(pipe);
-  }
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  return out;
-}
-
-std::string cpuModel() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("model name", 0) == 0) {
-      auto colon = line.find(':');
-      return colon == std::string::npos ? line : line.substr(colon + 2);
-    }
-  return "unknown";
-}
-
 std::string kib(size_t bytes) {
   if (bytes % (1u << 20) == 0) return std::to_string(bytes >> 20) + " MiB";
   return std::to_string(bytes >> 10) + " KiB";
 }
-
-std::string fixed(double value, int decimals) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
-  return buffer;
-}
 std::string mfps(double framesPerSecond) { return fixed(framesPerSecond / 1e6, 2); }
-
 // ---- measurements ----------------------------------------------------------------
 
 struct Layout {
@@ -337,30 +89,13 @@ struct LayoutResult {
   double pairedRatioAll = 0;
 };
 
-pf::Meta benchMeta() {
-  pf::Meta meta;
-  meta.hostname = "bench-host";
-  meta.kernelRelease = "6.8.0-45-generic";
-  meta.kernelVersion = "#45-Ubuntu SMP PREEMPT_DYNAMIC";
-  meta.machine = "x86_64";
-  meta.bootId = "5b0e4a8c-3f9d-4c41-9d2e-6a1f0c7b2e19";
-  meta.recorderName = "format_bench";
-  meta.recorderVersion = "0";
-  meta.sources = {{0, 11, {1}, "proc connector (cn_proc)"}};  // NETLINK_CONNECTOR, CN_IDX_PROC
-  return meta;
-}
-
 // Writes `trace` to `path`; returns the seconds spent in writeFrame + close().
 double writeTrace(const Layout& layout, const std::string& path, pf::WriterStats* stats) {
   const Trace& trace = *layout.trace;
-  // The writer stamps clock anchors with this clock: keep it on the trace's
-  // timeline (as the system clock is for a live recorder), or chunks would be
-  // cut at every anchor for spanning "days".
   int64_t now = trace.captureNs.empty() ? 0 : trace.captureNs.front();
   pf::WriterOptions options = layout.writer;
-  constexpr int64_t kRealtimeOffset = 1'767'225'600'000'000'000 - 3ll * 86'400 * 1'000'000'000;
-  options.clock = [&now] { return pf::ClockAnchor{now, now + kRealtimeOffset, now + 1'000'000}; };
-  auto writer = pf::TraceWriter::create(path, benchMeta(), options);
+  options.clock = clockFollowing(now);
+  auto writer = pf::TraceWriter::create(path, cnProcMeta("format_bench"), options);
   if (!writer) die(writer.error().message);
 
   auto start = Clock::now();
@@ -496,14 +231,6 @@ Reference zstdReference(const Trace& trace, const std::string& dir, int level, b
   return ref;
 }
 
-std::string pickDirectory(const std::string& requested) {
-  if (!requested.empty()) return requested;
-  if (const char* tmp = std::getenv("TMPDIR"); tmp && *tmp) return tmp;
-  std::error_code ec;
-  if (fs::is_directory("/dev/shm", ec)) return "/dev/shm";
-  return "/tmp";
-}
-
 std::vector<size_t> parseList(const std::string& text) {
   std::vector<size_t> values;
   size_t pos = 0;
@@ -547,6 +274,7 @@ int main(int argc, char** argv) {
                  "DIR/capture_ns.bin (one int64 per frame), host byte order; with an explicit --interleaved N, "
                  "the data has N lifecycles in flight");
   CLI11_PARSE(app, argc, argv);
+  setProgramName("format_bench");
   if (!dumpDir.empty()) {
     unsigned inFlight = app.count("--interleaved") ? std::max(1u, inFlightAlt) : 1;
     Trace dump = FrameGenerator({seed, inFlight}).generate(frames);
@@ -562,12 +290,7 @@ int main(int argc, char** argv) {
   for (int i = 0; i < argc; ++i) commandLine += (i ? " " : "") + std::string(argv[i]);
 
   std::string base = pickDirectory(dirOption);
-  std::string pattern = base + "/format_bench.XXXXXX";
-  std::vector<char> buffer(pattern.begin(), pattern.end());
-  buffer.push_back('\0');
-  if (!::mkdtemp(buffer.data())) die("cannot create a temporary directory in " + base + ": " + std::strerror(errno));
-  std::string dir = buffer.data();
-  gTempDir = dir;
+  std::string dir = makeTempDir(base, "format_bench");
 
   auto genStart = Clock::now();
   Trace trace = FrameGenerator({seed, 1}).generate(frames);
@@ -579,8 +302,7 @@ int main(int argc, char** argv) {
                                       : (writeTrace(layout, path, nullptr),
                                          profileRead(path, profile == "read" ? 1 : 0, trace));
     std::fprintf(stderr, "%s: %.3f s, %.2f Mframes/s\n", profile.c_str(), spent, double(frames) / spent / 1e6);
-    std::error_code ignored;
-    fs::remove_all(dir, ignored);
+    removeTempDir();
     return 0;
   }
   Trace interleaved;
@@ -646,18 +368,15 @@ int main(int argc, char** argv) {
     for (int r = 0; r < runs; ++r) t.push_back(runCommand({"zstd", "-d", "-c", "-q", empty + ".zst"}, "", "/dev/null"));
     zstdStartup = median(t);
   }
-  std::error_code ec;
-  fs::remove_all(dir, ec);
+  removeTempDir();
 
   // ---- report ---------------------------------------------------------------
-  char date[64];
-  std::time_t t = std::time(nullptr);
-  std::strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&t));
+  std::string date = utcNow();
   const LayoutResult& main = results.front();
 
   std::printf("## Trace format benchmark\n\n");
   std::printf("- command: `%s`\n", commandLine.c_str());
-  std::printf("- date: %s\n", date);
+  std::printf("- date: %s\n", date.c_str());
   std::printf("- machine: %u cores (std::thread::hardware_concurrency), %s\n", std::thread::hardware_concurrency(),
               cpuModel().c_str());
   std::printf("- zstd CLI: %s\n", commandOutput("zstd --version 2>&1").c_str());

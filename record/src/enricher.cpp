@@ -34,11 +34,10 @@ int64_t suspendedNs() {
 
 }  // namespace
 
-Enricher::Enricher(int socketFd, SideChannel& side, WorkSignal& signal, SharedStats& stats, const Redactor& redactor,
+Enricher::Enricher(int socketFd, SideChannel& side, SharedStats& stats, const Redactor& redactor,
                    EnricherOptions options)
     : socketFd_(socketFd),
       side_(side),
-      signal_(signal),
       stats_(stats),
       redactor_(redactor),
       options_(std::move(options)),

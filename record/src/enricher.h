@@ -33,8 +33,7 @@ struct EnricherOptions {
 class Enricher {
  public:
   // `socketFd` is the exec-only connector socket (owned by the caller).
-  Enricher(int socketFd, SideChannel& side, WorkSignal& signal, SharedStats& stats, const Redactor& redactor,
-           EnricherOptions options);
+  Enricher(int socketFd, SideChannel& side, SharedStats& stats, const Redactor& redactor, EnricherOptions options);
   ~Enricher();
 
   // Starts the thread; `initial` holds datagrams read from the socket during setup.
@@ -55,7 +54,6 @@ class Enricher {
 
   int socketFd_;
   SideChannel& side_;
-  WorkSignal& signal_;
   SharedStats& stats_;
   const Redactor& redactor_;
   EnricherOptions options_;

@@ -189,7 +189,7 @@ void Session::startThreads() {
   queue_ = std::make_unique<FrameQueue>(options_.queueSlots);
   const auto& sub = sources_->procSubscription;
   if (sources_->exec) {
-    enricher_ = std::make_unique<Enricher>(sources_->exec->socket().fd(), side_, signal_, stats_, redactor_,
+    enricher_ = std::make_unique<Enricher>(sources_->exec->socket().fd(), side_, stats_, redactor_,
                                            EnricherOptions{options_.enrichMaxPerSecond, "/proc"});
     enricher_->start(std::move(sources_->execCaptured));
   }

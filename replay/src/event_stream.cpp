@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "time_math.h"
+
 namespace proctape::replay {
 namespace {
 
@@ -174,7 +176,8 @@ void EventStream::matchExecInfo(int64_t timeNs, const ProcessInfoPtr& info) {
   for (auto it = waiting_.begin(); it != waiting_.end(); ++it) {
     if (it->pid != info->pid && (info->tgid == 0 || it->tgid != info->tgid)) continue;
     Event& exec = pending_[size_t(it->seq - frontSeq_)];
-    if (timeNs - exec.timeNs > options_.lookaheadNs) continue;  // too late: the exec is due out without it
+    // Too late: the exec is due out without it.
+    if (detail::subClamped(timeNs, exec.timeNs) > options_.lookaheadNs) continue;
     exec.info = info;
     waiting_.erase(it);
     return;
@@ -198,7 +201,7 @@ Event& EventStream::push(EventType type, int64_t timeNs) {
   event.type = type;
   event.timeNs = timeNs;
   event.wallNs.reset();
-  if (anchor_) event.wallNs = anchor_->realtimeNs + (timeNs - anchor_->monotonicNs);
+  if (anchor_) event.wallNs = detail::wallOf(*anchor_, timeNs);  // empty if it does not fit
   event.sourceId = 0;
   event.family = 0;
   event.frameNumber = 0;
@@ -214,7 +217,7 @@ bool EventStream::mayRelease(const Event& front) const {
   if (front.type != EventType::exec || front.info) return true;
   if (waiting_.empty() || waiting_.front().seq != frontSeq_) return true;
   if (pending_.size() > options_.lookaheadEvents) return true;
-  return newestNs_ - front.timeNs > options_.lookaheadNs;
+  return detail::subClamped(newestNs_, front.timeNs) > options_.lookaheadNs;
 }
 
 // Resolves the oldest held event and hands it out where it is: it leaves the

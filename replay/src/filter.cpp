@@ -8,6 +8,8 @@
 #include <ctime>
 #include <unordered_map>
 
+#include "time_math.h"
+
 namespace proctape::replay {
 namespace {
 
@@ -146,7 +148,7 @@ bool Filter::acceptPid(const Event& event) {
 bool Filter::acceptTime(const Event& event, const EventStream& stream) const {
   auto value = [&](const TimeBound& bound) -> std::optional<int64_t> {
     if (bound.wall) return event.wallNs;
-    return event.timeNs - stream.startNs().value_or(event.timeNs);
+    return detail::subClamped(event.timeNs, stream.startNs().value_or(event.timeNs));
   };
   if (options_.since) {
     auto v = value(*options_.since);

@@ -1,3 +1,6 @@
+#include <cstring>
+
+#include "decimal.h"
 #include "netlink_text.h"
 #include "proctape/replay/escape.h"
 #include "proctape/replay/render.h"
@@ -7,32 +10,49 @@ namespace {
 
 using netlink::ProcEvent;
 
-// `,"key":` then the value.
-template <typename Int>
-void field(Buffer& out, std::string_view keyWithPunctuation, Int value) {
-  out.append(keyWithPunctuation);
-  out.appendInt(value);
+// `,"key":` (a string literal, so its length is known when compiling and
+// the copy needs no call to memcpy) then the value.
+template <size_t N>
+void appendKey(Buffer& out, const char (&keyWithPunctuation)[N]) {
+  std::memcpy(out.reserve(N - 1), keyWithPunctuation, N - 1);
+  out.commit(N - 1);
 }
 
-void stringField(Buffer& out, std::string_view keyWithPunctuation, std::string_view value) {
-  out.append(keyWithPunctuation);
+template <size_t N, typename Int>
+void field(Buffer& out, const char (&keyWithPunctuation)[N], Int value) {
+  appendKey(out, keyWithPunctuation);
+  detail::appendDecimal(out, value);
+}
+
+template <size_t N>
+void stringField(Buffer& out, const char (&keyWithPunctuation)[N], std::string_view value) {
+  appendKey(out, keyWithPunctuation);
   appendJsonString(out, value);
 }
 
-void boolField(Buffer& out, std::string_view keyWithPunctuation, bool value) {
-  out.append(keyWithPunctuation);
+template <size_t N>
+void boolField(Buffer& out, const char (&keyWithPunctuation)[N], bool value) {
+  appendKey(out, keyWithPunctuation);
   out.append(value ? "true" : "false");
 }
 
-void hexField(Buffer& out, std::string_view keyWithPunctuation, std::span<const uint8_t> bytes) {
-  out.append(keyWithPunctuation);
+template <size_t N>
+void hexField(Buffer& out, const char (&keyWithPunctuation)[N], std::span<const uint8_t> bytes) {
+  appendKey(out, keyWithPunctuation);
   out.append('"');
   out.appendHexBytes(bytes);
   out.append('"');
 }
 
-void nameField(Buffer& out, std::string_view keyWithPunctuation, const NamePtr& name) {
+template <size_t N>
+void nameField(Buffer& out, const char (&keyWithPunctuation)[N], const NamePtr& name) {
   if (name) stringField(out, keyWithPunctuation, *name);
+}
+
+// ProcessInfo::has, without the call when /proc gave every field, as it
+// usually does.
+bool has(const format::ProcessInfo& info, format::InfoField field) {
+  return info.misses.empty() || info.has(field);
 }
 
 void stringArray(Buffer& out, const std::vector<std::string>& items) {
@@ -58,12 +78,12 @@ void parentFields(Buffer& out, const ProcEvent& proc) {
 void execFields(Buffer& out, const Event& event) {
   if (!event.info) return;
   const auto& info = *event.info;
-  if (info.has(format::InfoField::exe)) stringField(out, ",\"exe\":", info.exe);
-  if (info.has(format::InfoField::argv)) {
-    out.append(",\"argv\":");
+  if (has(info, format::InfoField::exe)) stringField(out, ",\"exe\":", info.exe);
+  if (has(info, format::InfoField::argv)) {
+    appendKey(out, ",\"argv\":");
     stringArray(out, info.argv);
   }
-  if (info.has(format::InfoField::cwd)) stringField(out, ",\"cwd\":", info.cwd);
+  if (has(info, format::InfoField::cwd)) stringField(out, ",\"cwd\":", info.cwd);
 }
 
 // The raw exit_code (wait status) and exit_signal (the signal the parent
@@ -151,9 +171,10 @@ void renderLink(Buffer& out, const Event& event, const netlink::LinkEvent& link)
   (void)event;
 }
 
-void ipField(Buffer& out, std::string_view key, uint8_t family, const std::vector<uint8_t>& bytes) {
+template <size_t N>
+void ipField(Buffer& out, const char (&keyWithPunctuation)[N], uint8_t family, const std::vector<uint8_t>& bytes) {
   if (bytes.empty()) return;
-  out.append(key);
+  appendKey(out, keyWithPunctuation);
   out.append('"');
   detail::appendIp(out, family, bytes);
   out.append('"');
@@ -186,16 +207,16 @@ void processFields(Buffer& out, const format::ProcessInfo& info) {
   field(out, ",\"pid\":", info.pid);
   field(out, ",\"tgid\":", info.tgid);
   field(out, ",\"ppid\":", info.ppid);
-  if (info.has(InfoField::exe)) stringField(out, ",\"exe\":", info.exe);
-  if (info.has(InfoField::argv)) out.append(",\"argv\":"), stringArray(out, info.argv);
-  if (info.has(InfoField::cwd)) stringField(out, ",\"cwd\":", info.cwd);
-  if (info.has(InfoField::comm)) stringField(out, ",\"comm\":", info.comm);
-  if (info.has(InfoField::ids)) {
+  if (has(info, InfoField::exe)) stringField(out, ",\"exe\":", info.exe);
+  if (has(info, InfoField::argv)) appendKey(out, ",\"argv\":"), stringArray(out, info.argv);
+  if (has(info, InfoField::cwd)) stringField(out, ",\"cwd\":", info.cwd);
+  if (has(info, InfoField::comm)) stringField(out, ",\"comm\":", info.comm);
+  if (has(info, InfoField::ids)) {
     field(out, ",\"ruid\":", info.ruid), field(out, ",\"euid\":", info.euid);
     field(out, ",\"rgid\":", info.rgid), field(out, ",\"egid\":", info.egid);
   }
-  if (info.has(InfoField::cgroup)) stringField(out, ",\"cgroup\":", info.cgroup);
-  if (info.has(InfoField::startTime)) field(out, ",\"start_time_ticks\":", info.startTimeTicks);
+  if (has(info, InfoField::cgroup)) stringField(out, ",\"cgroup\":", info.cgroup);
+  if (has(info, InfoField::startTime)) field(out, ",\"start_time_ticks\":", info.startTimeTicks);
   if (info.misses.empty()) return;
   out.append(",\"misses\":[");
   for (size_t i = 0; i < info.misses.size(); ++i) {
@@ -278,7 +299,7 @@ void renderBody(Buffer& out, const Event& event) {
 
 void JsonRenderer::render(const Event& event, const EventStream& stream, Buffer& out) {
   (void)stream;
-  out.append("{\"type\":\"");
+  appendKey(out, "{\"type\":\"");
   out.append(toString(event.type));
   field(out, "\",\"time_ns\":", event.timeNs);
   if (event.wallNs) field(out, ",\"wall_time_ns\":", *event.wallNs);

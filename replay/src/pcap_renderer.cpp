@@ -38,7 +38,10 @@ void PcapRenderer::render(const Event& event, const EventStream& stream, Buffer&
   out.appendBe(0, 2);  // no link-layer address
   out.appendBe(0, 8);
   out.appendBe(event.family & 0xffff, 2);
-  out.appendBytes(std::span<const uint8_t>(event.frame).first(captured - kCookedHeaderBytes));
+  // An empty datagram is a packet of the cooked header alone; its vector's
+  // data() may be null, which memcpy must not be given even for 0 bytes.
+  if (!event.frame.empty())
+    out.appendBytes(std::span<const uint8_t>(event.frame).first(captured - kCookedHeaderBytes));
 }
 
 std::optional<Format> parseFormat(std::string_view name) {

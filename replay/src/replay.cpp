@@ -1,7 +1,10 @@
 #include "proctape/replay/replay.h"
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
+
+#include "time_math.h"
 
 namespace proctape::replay {
 namespace {
@@ -21,7 +24,9 @@ class Pacer {
       firstNs_ = timeNs;
       start_ = now;
     }
-    auto due = start_ + std::chrono::nanoseconds(int64_t(double(timeNs - firstNs_) / speed_));
+    // In double, clamped to a day: capture times may jump anywhere in a damaged trace.
+    double waitNs = std::clamp(double(detail::subClamped(timeNs, firstNs_)) / speed_, 0.0, 86'400e9);
+    auto due = start_ + std::chrono::nanoseconds(int64_t(waitNs));
     return due > now ? due - now : Clock::duration::zero();
   }
 

@@ -1,9 +1,11 @@
 #include "report.h"
 
 #include <ctime>
+#include <optional>
 #include <vector>
 
 #include "proctape/replay/event_stream.h"
+#include "time_math.h"
 
 namespace proctape::replay::detail {
 namespace {
@@ -16,14 +18,14 @@ std::string seconds(int64_t ns) {
   return text;
 }
 
-std::string wallText(int64_t ns) {
-  std::time_t t = std::time_t(ns / 1'000'000'000);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char date[32];
-  std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
+// As text's --time=wall shows it; a time that cannot be told shows as such.
+std::string wallText(std::optional<int64_t> ns) {
+  if (!ns) return "(wall time out of range)";
+  auto [second, micros] = splitWall(*ns);
+  char date[kDateChars + 1];
+  formatDate(second, date);
   char text[48];
-  std::snprintf(text, sizeof text, "%s.%06dZ", date, int(ns % 1'000'000'000 / 1000));
+  std::snprintf(text, sizeof text, "%s.%06dZ", date, int(micros));
   return text;
 }
 
@@ -102,7 +104,7 @@ struct Scan {
 };
 
 std::string gapText(const Event& event, const format::Gap& gap, int64_t start) {
-  return "at " + seconds(event.timeNs - start) + " s, source " + std::to_string(gap.sourceId) + ": " +
+  return "at " + seconds(subClamped(event.timeNs, start)) + " s, source " + std::to_string(gap.sourceId) + ": " +
          (gap.lostCount ? std::to_string(*gap.lostCount) + " lost" : std::string("unknown number lost")) + " (" +
          format::toString(gap.reason) + (gap.detail.empty() ? "" : ": " + gap.detail) + ")";
 }
@@ -124,7 +126,7 @@ Scan scan(format::TraceReader& reader) {
       if (result.gaps.size() < kMaxListed) result.gaps.push_back(gapText(*event, *gap, start));
     } else if (const auto* error = std::get_if<netlink::DecodeError>(&event->body)) {
       if (result.decodeErrors.size() < kMaxListed)
-        result.decodeErrors.push_back("at " + seconds(event->timeNs - start) + " s, source " +
+        result.decodeErrors.push_back("at " + seconds(subClamped(event->timeNs, start)) + " s, source " +
                                       std::to_string(event->sourceId) + ", frame " +
                                       std::to_string(event->frameNumber) + ": " + error->reason);
     }
@@ -137,9 +139,9 @@ void describeEvents(std::string& out, const Scan& s) {
   const auto& st = s.stats;
   line(out, "records", std::to_string(st.records) + " (" + std::to_string(st.frames) + " frames)");
   if (st.firstTimeNs && st.lastTimeNs) {
-    std::string span = seconds(*st.lastTimeNs - *st.firstTimeNs) + " s";
+    std::string span = seconds(subClamped(*st.lastTimeNs, *st.firstTimeNs)) + " s";
     if (s.firstAnchor) {
-      auto wall = [&](int64_t t) { return wallText(s.firstAnchor->realtimeNs + (t - s.firstAnchor->monotonicNs)); };
+      auto wall = [&](int64_t t) { return wallText(wallOf(*s.firstAnchor, t)); };
       span += ", " + wall(*st.firstTimeNs) + " to " + wall(*st.lastTimeNs);
     }
     line(out, "time span", span);

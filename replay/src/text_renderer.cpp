@@ -3,6 +3,7 @@
 #include "netlink_text.h"
 #include "proctape/replay/escape.h"
 #include "proctape/replay/render.h"
+#include "time_math.h"
 
 namespace proctape::replay {
 namespace {
@@ -258,20 +259,16 @@ void renderDecodeError(Buffer& out, const Event& event, const netlink::DecodeErr
 void TextRenderer::appendTime(const Event& event, const EventStream& stream, Buffer& out) {
   if (time_ == TimeMode::none) return;
   if (time_ == TimeMode::wall) {
-    if (!event.wallNs) {
-      out.append("(no clock anchor)           ");  // as wide as a wall time and its space
+    if (!event.wallNs) {  // as wide as a wall time and its space
+      out.append(stream.anchor() ? "(wall time out of range)    " : "(no clock anchor)           ");
       return;
     }
-    int64_t second = *event.wallNs >= 0 ? *event.wallNs / 1'000'000'000 : (*event.wallNs + 1) / 1'000'000'000 - 1;
+    auto [second, micros] = detail::splitWall(*event.wallNs);
     if (second != cachedSecond_) {
-      std::time_t t = std::time_t(second);
-      std::tm tm{};
-      ::gmtime_r(&t, &tm);
-      std::strftime(cachedDate_, sizeof cachedDate_, "%Y-%m-%dT%H:%M:%S", &tm);
+      detail::formatDate(second, cachedDate_);
       cachedSecond_ = second;
     }
-    out.append(std::string_view(cachedDate_));
-    int64_t micros = (*event.wallNs - second * 1'000'000'000) / 1000;
+    out.append(std::string_view(cachedDate_, detail::kDateChars));
     char* at = out.reserve(9);
     at[0] = '.';
     for (int i = 6; i >= 1; --i, micros /= 10) at[i] = char('0' + micros % 10);
@@ -280,7 +277,7 @@ void TextRenderer::appendTime(const Event& event, const EventStream& stream, Buf
     return;
   }
   size_t before = out.size();
-  out.appendSeconds(event.timeNs - stream.startNs().value_or(event.timeNs));
+  out.appendSeconds(detail::subClamped(event.timeNs, stream.startNs().value_or(event.timeNs)));
   size_t width = out.size() - before;
   if (width < kTimeWidth) {
     char* at = out.reserve(kTimeWidth - width) - width;  // the text just written

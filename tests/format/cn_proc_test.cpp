@@ -17,47 +17,14 @@
 #include <vector>
 
 #include "proctape/format/netlink.h"
+#include "support/netlink_bytes.h"
 
 namespace proctape::netlink {
 namespace {
 
 using format::ByteOrder;
 
-// Appends fields in a chosen byte order, the way a machine of that order
-// lays out kernel structs.
-class Bytes {
- public:
-  explicit Bytes(ByteOrder order) : order_(order) {}
-  Bytes& u8(uint8_t v) { return put(v, 1); }
-  Bytes& u16(uint16_t v) { return put(v, 2); }
-  Bytes& u32(uint32_t v) { return put(v, 4); }
-  Bytes& u64(uint64_t v) { return put(v, 8); }
-  Bytes& s32(int32_t v) { return put(uint32_t(v), 4); }
-  Bytes& text(const std::string& s) {
-    data_.insert(data_.end(), s.begin(), s.end());
-    return *this;
-  }
-  Bytes& append(const std::vector<uint8_t>& bytes) {
-    data_.insert(data_.end(), bytes.begin(), bytes.end());
-    return *this;
-  }
-  Bytes& pad4() {
-    while (data_.size() % 4) data_.push_back(0);
-    return *this;
-  }
-  const std::vector<uint8_t>& data() const { return data_; }
-
- private:
-  Bytes& put(uint64_t v, int width) {
-    for (int i = 0; i < width; ++i) {
-      int shift = 8 * (order_ == ByteOrder::little ? i : width - 1 - i);
-      data_.push_back(uint8_t(v >> shift));
-    }
-    return *this;
-  }
-  ByteOrder order_;
-  std::vector<uint8_t> data_;
-};
+using Bytes = test::NetlinkBytes;
 
 constexpr uint32_t kCpu = 3;
 constexpr uint64_t kTimestamp = 0x0102030405060708;  // every byte differs: catches a half-swapped u64
@@ -75,9 +42,7 @@ struct CnFields {
 std::vector<uint8_t> connectorFrame(ByteOrder order, const std::vector<uint8_t>& cnData, CnFields cn = {}) {
   Bytes payload(order);
   payload.u32(cn.idx).u32(cn.val).u32(cn.seq).u32(cn.ack).u16(uint16_t(cnData.size())).u16(cn.flags).append(cnData);
-  Bytes frame(order);
-  frame.u32(uint32_t(16 + payload.data().size())).u16(kNlmsgDone).u16(0).u32(kSeq).u32(0).append(payload.data());
-  return frame.pad4().data();
+  return test::nlmsg(order, kNlmsgDone, 0, kSeq, 0, payload.data());
 }
 
 // proc_event header (what, cpu, timestamp_ns) + event data.

@@ -10,42 +10,14 @@
 #include <vector>
 
 #include "proctape/format/netlink.h"
+#include "support/netlink_bytes.h"
 
 namespace proctape::netlink {
 namespace {
 
 using format::ByteOrder;
 
-// Appends fields in a chosen byte order, the way a machine of that order
-// lays out kernel structs.
-class Bytes {
- public:
-  explicit Bytes(ByteOrder order = ByteOrder::little) : order_(order) {}
-  Bytes& u8(uint8_t v) { return put(v, 1); }
-  Bytes& u16(uint16_t v) { return put(v, 2); }
-  Bytes& u32(uint32_t v) { return put(v, 4); }
-  Bytes& s32(int32_t v) { return put(uint32_t(v), 4); }
-  Bytes& append(const std::vector<uint8_t>& bytes) {
-    data_.insert(data_.end(), bytes.begin(), bytes.end());
-    return *this;
-  }
-  Bytes& pad4() {
-    while (data_.size() % 4) data_.push_back(0);
-    return *this;
-  }
-  const std::vector<uint8_t>& data() const { return data_; }
-
- private:
-  Bytes& put(uint64_t v, int width) {
-    for (int i = 0; i < width; ++i) {
-      int shift = 8 * (order_ == ByteOrder::little ? i : width - 1 - i);
-      data_.push_back(uint8_t(v >> shift));
-    }
-    return *this;
-  }
-  ByteOrder order_;
-  std::vector<uint8_t> data_;
-};
+using Bytes = test::NetlinkBytes;
 
 struct Header {
   uint16_t type = 0;
@@ -57,17 +29,10 @@ struct Header {
 // One message: nlmsghdr with nlmsg_len = 16 + payload, then the payload,
 // padded to 4 bytes unless `pad` is false.
 std::vector<uint8_t> message(ByteOrder order, Header h, const std::vector<uint8_t>& payload, bool pad = true) {
-  Bytes bytes(order);
-  bytes.u32(uint32_t(16 + payload.size())).u16(h.type).u16(h.flags).u32(h.seq).u32(h.portId).append(payload);
-  if (pad) bytes.pad4();
-  return bytes.data();
+  return test::nlmsg(order, h.type, h.flags, h.seq, h.portId, payload, pad);
 }
 
-std::vector<uint8_t> join(std::initializer_list<std::vector<uint8_t>> parts) {
-  std::vector<uint8_t> all;
-  for (const auto& part : parts) all.insert(all.end(), part.begin(), part.end());
-  return all;
-}
+using test::concat;
 
 // A minimal exec event from the proc connector: cn_msg + proc_event.
 std::vector<uint8_t> execPayload(ByteOrder order, int32_t pid) {
@@ -116,7 +81,7 @@ TEST_P(WalkTest, SenderPortIdIsReported) {
 }
 
 TEST_P(WalkTest, SeveralConnectorMessagesInOneDatagram) {
-  auto datagram = join({message(order(), {kNlmsgDone}, execPayload(order(), 10)),
+  auto datagram = concat({message(order(), {kNlmsgDone}, execPayload(order(), 10)),
                         message(order(), {kNlmsgDone}, execPayload(order(), 11)),
                         message(order(), {kNlmsgDone}, execPayload(order(), 12))});
   auto messages = decode(kFamilyConnector, datagram);
@@ -131,7 +96,7 @@ TEST_P(WalkTest, SeveralConnectorMessagesInOneDatagram) {
 
 TEST_P(WalkTest, UnalignedLengthIsFollowedByPadding) {
   // A 5-byte payload: nlmsg_len 21, then 3 bytes of padding before the next message.
-  auto datagram = join({message(order(), {0x20}, {1, 2, 3, 4, 5}), message(order(), {kNlmsgNoop}, {})});
+  auto datagram = concat({message(order(), {0x20}, {1, 2, 3, 4, 5}), message(order(), {kNlmsgNoop}, {})});
   ASSERT_EQ(datagram.size(), 24u + 16u);
   auto messages = decode(kFamilyConnector, datagram);
   ASSERT_EQ(messages.size(), 2u);
@@ -149,7 +114,7 @@ TEST_P(WalkTest, LastMessageMayLackItsPadding) {
 
 TEST_P(WalkTest, RouteDumpIsMultipartAndEndsWithDone) {
   uint16_t multi = kNlmFMulti;
-  auto datagram = join({message(order(), {kRtmNewLink, multi, 9}, linkPayload(order(), 1)),
+  auto datagram = concat({message(order(), {kRtmNewLink, multi, 9}, linkPayload(order(), 1)),
                         message(order(), {kRtmNewLink, multi, 9}, linkPayload(order(), 2)),
                         message(order(), {kNlmsgDone, multi, 9}, intPayload(order(), 0))});
   auto messages = decode(kFamilyRoute, datagram);
@@ -225,7 +190,7 @@ TEST_P(WalkTest, ErrorTooShortForErrnoIsDecodeError) {
 
 TEST_P(WalkTest, NoopAndOverrunOnBothFamilies) {
   for (uint32_t family : {kFamilyRoute, kFamilyConnector}) {
-    auto datagram = join({message(order(), {kNlmsgNoop}, {}), message(order(), {kNlmsgOverrun}, {})});
+    auto datagram = concat({message(order(), {kNlmsgNoop}, {}), message(order(), {kNlmsgOverrun}, {})});
     auto messages = decode(family, datagram);
     ASSERT_EQ(messages.size(), 2u);
     EXPECT_EQ(std::get<Control>(messages[0].body).type, ControlType::noop);
@@ -266,7 +231,7 @@ TEST_P(WalkTest, LengthShorterThanHeaderIsDecodeError) {
 TEST_P(WalkTest, BadSecondMessageStopsTheWalkAfterTheFirst) {
   auto second = message(order(), {kNlmsgNoop}, {});
   second[order() == ByteOrder::little ? 0 : 3] = 200;  // nlmsg_len 200
-  auto datagram = join({message(order(), {kNlmsgDone}, execPayload(order(), 7)), second,
+  auto datagram = concat({message(order(), {kNlmsgDone}, execPayload(order(), 7)), second,
                         message(order(), {kNlmsgNoop}, {})});
   auto messages = decode(kFamilyConnector, datagram);
   ASSERT_EQ(messages.size(), 2u);
@@ -278,7 +243,7 @@ TEST_P(WalkTest, BadSecondMessageStopsTheWalkAfterTheFirst) {
 }
 
 TEST_P(WalkTest, TrailingBytesTooFewForHeaderAreDecodeError) {
-  auto datagram = join({message(order(), {kNlmsgNoop}, {}), {0, 0, 0, 0, 0, 0, 0, 0}});
+  auto datagram = concat({message(order(), {kNlmsgNoop}, {}), {0, 0, 0, 0, 0, 0, 0, 0}});
   auto messages = decode(kFamilyRoute, datagram);
   ASSERT_EQ(messages.size(), 2u);
   auto* error = std::get_if<DecodeError>(&messages[1].body);
@@ -292,7 +257,7 @@ TEST_P(WalkTest, TrailingBytesTooFewForHeaderAreDecodeError) {
 // an overread (the cut is an exact-size allocation, so ASan would see one),
 // and the messages before the cut still decode.
 TEST_P(WalkTest, TruncatedDatagramAtEveryLength) {
-  auto datagram = join({message(order(), {kNlmsgDone}, execPayload(order(), 7)),
+  auto datagram = concat({message(order(), {kNlmsgDone}, execPayload(order(), 7)),
                         message(order(), {kRtmNewLink}, linkPayload(order(), 3)),
                         message(order(), {kNlmsgError}, intPayload(order(), -1)),
                         message(order(), {kNlmsgDone}, {})});

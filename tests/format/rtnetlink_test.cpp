@@ -15,54 +15,14 @@
 #include <vector>
 
 #include "proctape/format/netlink.h"
+#include "support/netlink_bytes.h"
 
 namespace proctape::netlink {
 namespace {
 
 using format::ByteOrder;
 
-// Appends fields in a chosen byte order, the way a machine of that order
-// lays out kernel structs.
-class Bytes {
- public:
-  explicit Bytes(ByteOrder order) : order_(order) {}
-  Bytes& u8(uint8_t v) { return put(v, 1); }
-  Bytes& u16(uint16_t v) { return put(v, 2); }
-  Bytes& u32(uint32_t v) { return put(v, 4); }
-  Bytes& s32(int32_t v) { return put(uint32_t(v), 4); }
-  Bytes& append(const std::vector<uint8_t>& bytes) {
-    data_.insert(data_.end(), bytes.begin(), bytes.end());
-    return *this;
-  }
-  Bytes& pad4() {
-    while (data_.size() % 4) data_.push_back(0);
-    return *this;
-  }
-  // struct rtattr: len (header + payload, without padding), type, payload, padding.
-  Bytes& attr(uint16_t type, const std::vector<uint8_t>& payload) {
-    u16(uint16_t(4 + payload.size())).u16(type).append(payload);
-    return pad4();
-  }
-  Bytes& attrU32(uint16_t type, uint32_t v) { return attr(type, Bytes(order_).u32(v).data()); }
-  Bytes& attrText(uint16_t type, const std::string& s, bool nul = true) {
-    std::vector<uint8_t> payload(s.begin(), s.end());
-    if (nul) payload.push_back(0);
-    return attr(type, payload);
-  }
-  const std::vector<uint8_t>& data() const { return data_; }
-  size_t size() const { return data_.size(); }
-
- private:
-  Bytes& put(uint64_t v, int width) {
-    for (int i = 0; i < width; ++i) {
-      int shift = 8 * (order_ == ByteOrder::little ? i : width - 1 - i);
-      data_.push_back(uint8_t(v >> shift));
-    }
-    return *this;
-  }
-  ByteOrder order_;
-  std::vector<uint8_t> data_;
-};
+using Bytes = test::NetlinkBytes;
 
 constexpr uint16_t kIflaAddress = 1, kIflaBroadcast = 2, kIflaIfname = 3, kIflaMtu = 4, kIflaTxqlen = 13,
                    kIflaOperstate = 16, kIflaLinkinfo = 18, kIflaInfoKind = 1, kIflaAfSpec = 26;
@@ -75,9 +35,7 @@ const std::vector<uint8_t> kMac = {0x02, 0x42, 0xac, 0x11, 0x00, 0x02};
 const std::vector<uint8_t> kBroadcastMac = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
 std::vector<uint8_t> routeMessage(ByteOrder order, uint16_t type, const Bytes& payload) {
-  Bytes bytes(order);
-  bytes.u32(uint32_t(16 + payload.size())).u16(type).u16(0).u32(1).u32(0).append(payload.data());
-  return bytes.pad4().data();
+  return test::nlmsg(order, type, 0, 1, 0, payload.data());
 }
 
 // struct ifinfomsg: family, pad, type (ARPHRD_ETHER), index, flags, change.

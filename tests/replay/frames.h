@@ -9,44 +9,25 @@
 #include <string>
 #include <vector>
 
+// Relative, so that code outside tests/ that includes this file finds it too.
+#include "../support/netlink_bytes.h"
+
 namespace proctape::test::frames {
 
-using Bytes = std::vector<uint8_t>;
+using Bytes = ByteVector;  // std::vector<uint8_t>
 
-inline void putU8(Bytes& b, uint8_t v) { b.push_back(v); }
-inline void putU16(Bytes& b, uint16_t v) {
-  b.push_back(uint8_t(v));
-  b.push_back(uint8_t(v >> 8));
-}
-inline void putU32(Bytes& b, uint32_t v) {
-  for (int i = 0; i < 4; ++i) b.push_back(uint8_t(v >> (8 * i)));
-}
-inline void putU64(Bytes& b, uint64_t v) {
-  for (int i = 0; i < 8; ++i) b.push_back(uint8_t(v >> (8 * i)));
-}
+inline void putU8(Bytes& b, uint8_t v) { putInt(b, v, 1, format::ByteOrder::little); }
+inline void putU16(Bytes& b, uint16_t v) { putInt(b, v, 2, format::ByteOrder::little); }
+inline void putU32(Bytes& b, uint32_t v) { putInt(b, v, 4, format::ByteOrder::little); }
+inline void putU64(Bytes& b, uint64_t v) { putInt(b, v, 8, format::ByteOrder::little); }
 inline void putI32(Bytes& b, int32_t v) { putU32(b, uint32_t(v)); }
-inline void pad4(Bytes& b) {
-  while (b.size() % 4) b.push_back(0);
-}
+using test::concat;
+using test::pad4;
 
 // struct nlmsghdr { __u32 nlmsg_len; __u16 nlmsg_type; __u16 nlmsg_flags; __u32 nlmsg_seq; __u32 nlmsg_pid; }
 // around `payload` (padded to 4 bytes, as NLMSG_ALIGN does; nlmsg_len excludes the padding).
 inline Bytes message(uint16_t type, uint16_t flags, uint32_t seq, const Bytes& payload, uint32_t portId = 0) {
-  Bytes b;
-  putU32(b, uint32_t(16 + payload.size()));
-  putU16(b, type);
-  putU16(b, flags);
-  putU32(b, seq);
-  putU32(b, portId);
-  b.insert(b.end(), payload.begin(), payload.end());
-  pad4(b);
-  return b;
-}
-
-inline Bytes concat(std::initializer_list<Bytes> parts) {
-  Bytes all;
-  for (const auto& p : parts) all.insert(all.end(), p.begin(), p.end());
-  return all;
+  return nlmsg(format::ByteOrder::little, type, flags, seq, portId, payload);
 }
 
 // ---- proc connector --------------------------------------------------------
@@ -68,20 +49,12 @@ struct ProcHeader {
 // to `unionBytes`.
 inline Bytes procFrame(uint32_t what, Bytes data, ProcHeader h = {}, size_t unionBytes = 24) {
   data.resize(std::max(data.size(), unionBytes), 0);
-  Bytes event;
-  putU32(event, what);
-  putU32(event, h.cpu);
-  putU64(event, h.timestampNs);
-  event.insert(event.end(), data.begin(), data.end());
-  Bytes cn;
-  putU32(cn, 1);  // CN_IDX_PROC
-  putU32(cn, 1);  // CN_VAL_PROC
-  putU32(cn, h.seq);
-  putU32(cn, 0);
-  putU16(cn, uint16_t(event.size()));
-  putU16(cn, 0);
-  cn.insert(cn.end(), event.begin(), event.end());
-  return message(3 /* NLMSG_DONE */, 0, h.seq, cn);
+  NetlinkBytes event;
+  event.u32(what).u32(h.cpu).u64(h.timestampNs).append(data);
+  NetlinkBytes cn;
+  cn.u32(1).u32(1).u32(h.seq).u32(0);  // CN_IDX_PROC, CN_VAL_PROC, seq, ack
+  cn.u16(uint16_t(event.size())).u16(0).append(event.data());
+  return message(3 /* NLMSG_DONE */, 0, h.seq, cn.data());
 }
 
 inline Bytes ints(std::initializer_list<int64_t> values) {
@@ -127,12 +100,7 @@ inline constexpr uint16_t kRtmNewLink = 16, kRtmDelLink = 17, kRtmNewAddr = 20, 
 inline constexpr uint16_t kNlmFMulti = 2;
 
 // struct rtattr { unsigned short rta_len; unsigned short rta_type; } + data, padded to 4.
-inline void attr(Bytes& b, uint16_t type, const Bytes& data) {
-  putU16(b, uint16_t(4 + data.size()));
-  putU16(b, type);
-  b.insert(b.end(), data.begin(), data.end());
-  pad4(b);
-}
+inline void attr(Bytes& b, uint16_t type, const Bytes& data) { putAttr(b, type, data, format::ByteOrder::little); }
 inline Bytes cstring(const std::string& s) {
   Bytes b(s.begin(), s.end());
   b.push_back(0);
