@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "unique_fd.h"
+#include "proctape/format/unique_fd.h"
 
 namespace proctape::format {
 

@@ -24,7 +24,7 @@
 #include "schema_convert.h"
 #include "segment_names.h"
 #include "stored_frame.h"
-#include "unique_fd.h"
+#include "proctape/format/unique_fd.h"
 #include "zstd_sink.h"
 
 namespace proctape::format {

@@ -1,4 +1,4 @@
-// Move-only owner of a file descriptor.
+// Move-only owner of a file descriptor, shared by the format library and the recorder.
 #pragma once
 
 #include <unistd.h>
@@ -22,6 +22,7 @@ class UniqueFd {
 
   int get() const { return fd_; }
   bool valid() const { return fd_ >= 0; }
+  explicit operator bool() const { return valid(); }
   void reset(int fd = -1) {
     if (fd_ >= 0) ::close(fd_);
     fd_ = fd;
