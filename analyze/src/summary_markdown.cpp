@@ -23,7 +23,13 @@ std::string cell(const std::string& text) {
   return out;
 }
 
-std::string code(const std::string& text) { return "`" + cell(text) + "`"; }
+// Appended, not "`" + cell(text): GCC 12 warns falsely on "literal" + std::string&& (-Wrestrict, bug 105329).
+std::string code(const std::string& text) {
+  std::string out = "`";
+  out += cell(text);
+  out += '`';
+  return out;
+}
 
 void mdTop(Buffer& out, const char* title, const std::vector<CommandStats>& rows) {
   if (rows.empty()) return;
@@ -64,7 +70,10 @@ void mdCriticalPath(Buffer& out, const Model& model, const Summary& s) {
     out.append("| " + percent(step.share) + " | " + formatDuration(step.toNs - step.fromNs) + " | " + indent +
                code(stepName(model, step)) + " |\n");
   }
-  if (hidden) out.append("\n" + std::to_string(hidden) + " shorter steps, " + percent(hiddenShare) + " in all.\n");
+  if (hidden) {
+    out.append('\n');  // not "\n" + std::to_string(...): GCC 12 warns falsely (-Wrestrict, bug 105329)
+    out.append(std::to_string(hidden) + " shorter steps, " + percent(hiddenShare) + " in all.\n");
+  }
 }
 
 void mdQuality(Buffer& out, const Model& model, const Summary& s) {
@@ -93,7 +102,10 @@ void mdTrace(Buffer& out, const TraceView& view, const Summary& s) {
   out.append("| " + formatDuration(s.wallNs) + " | " + std::to_string(s.processes) + " | " +
              std::to_string(s.execs) + " | " + std::to_string(s.failures.size()) + " | " + parallel + " |\n");
   out.append("\nScope: " + cell(view.scope.description) + ".");
-  if (s.open) out.append(" " + std::to_string(s.open) + " processes were still running at the end.");
+  if (s.open) {
+    out.append(' ');
+    out.append(std::to_string(s.open) + " processes were still running at the end.");
+  }
   out.append('\n');
   mdFailures(out, model, s);
   mdTop(out, "Top commands by total time", s.topByTotal);

@@ -63,7 +63,10 @@ std::string escapedText(std::string_view text, bool quoteSpaces) {
 std::string argvLine(const Image* image) {
   if (!image || !image->argv) return {};
   std::string line;
-  for (const auto& arg : *image->argv) line += (line.empty() ? "" : " ") + (arg.empty() ? "''" : escapedText(arg, true));
+  for (const auto& arg : *image->argv) {
+    if (!line.empty()) line += ' ';
+    line += arg.empty() ? "''" : escapedText(arg, true);
+  }
   return line;
 }
 
@@ -85,8 +88,9 @@ std::string commandText(const Image* image) {
 
 std::string commandText(const Process& process) {
   if (!process.execs.empty()) return commandText(process.execs.back().image.get());
-  if (process.inherited) return "(fork) " + commandText(process.inherited.get());
-  if (!process.comm.empty()) return "[" + escapedText(process.comm) + "]";
+  // std::string(...) + ...: GCC 12 warns falsely on "literal" + std::string&& (-Wrestrict, bug 105329).
+  if (process.inherited) return std::string("(fork) ") + commandText(process.inherited.get());
+  if (!process.comm.empty()) return std::string("[") + escapedText(process.comm) + "]";
   return "[unknown]";
 }
 
