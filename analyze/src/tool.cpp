@@ -15,38 +15,6 @@ namespace {
 
 constexpr const char* kFormatNames[] = {"text", "json", "markdown", "csv"};
 
-// The output file, or standard output; closed (and checked) at the end.
-class Output {
- public:
-  static Result<Output> open(const std::string& path, int standardOut) {
-    if (path.empty() || path == "-") return Output(standardOut, "standard output", false);
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return Error{path + ": cannot create the output file: " + std::strerror(errno)};
-    return Output(fd, path, true);
-  }
-  Output(Output&& other) noexcept : sink_(other.fd_, other.name_), fd_(other.fd_), name_(other.name_), owned_(other.owned_) {
-    other.owned_ = false;
-  }
-  Output& operator=(Output&&) = delete;
-  ~Output() {
-    if (owned_) ::close(fd_);
-  }
-  replay::Sink& sink() { return sink_; }
-  Status close() {
-    if (!owned_) return okStatus();
-    owned_ = false;
-    if (::close(fd_) != 0) return Error{name_ + ": cannot finish writing: " + std::strerror(errno)};
-    return okStatus();
-  }
-
- private:
-  Output(int fd, std::string name, bool owned) : sink_(fd, name), fd_(fd), name_(std::move(name)), owned_(owned) {}
-  replay::FdSink sink_;
-  int fd_;
-  std::string name_;
-  bool owned_;
-};
-
 class Tool {
  public:
   Tool(const ToolOptions& options, const ToolIo& io) : options_(options), io_(io) {}
@@ -133,17 +101,18 @@ int Tool::write() {
   ReportOptions report;
   report.format = options_.format.value_or(formatsOf(options_.command).front());
   report.top = options_.top;
-  auto output = Output::open(options_.output, io_.out);
+  auto output = replay::OutputFile::open(options_.output, io_.out);
   if (!output) {
     say(output.error().message);
     return kExitOutput;
   }
   Status status = okStatus();
+  replay::FdSink sink(output->fd(), output->name());
   switch (options_.command) {
-    case Command::tree: status = writeTree(views_, report, output->sink()); break;
-    case Command::summary: status = writeSummary(views_, report, output->sink()); break;
-    case Command::processes: status = writeProcesses(views_, report, output->sink()); break;
-    case Command::timeline: status = writeTimeline(views_, report, output->sink()); break;
+    case Command::tree: status = writeTree(views_, report, sink); break;
+    case Command::summary: status = writeSummary(views_, report, sink); break;
+    case Command::processes: status = writeProcesses(views_, report, sink); break;
+    case Command::timeline: status = writeTimeline(views_, report, sink); break;
     case Command::sqlite: break;  // writeDatabase()
   }
   if (status) status = output->close();

@@ -1,9 +1,11 @@
 #include "proctape/replay/output.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 namespace proctape::replay {
 
@@ -56,6 +58,27 @@ Status FdSink::write(std::string_view bytes) {
     if (n < 0) return Error{name_ + ": cannot write: " + std::strerror(errno) + " (is the disk full, or the reader gone?)"};
     bytes.remove_prefix(size_t(n));
   }
+  return okStatus();
+}
+
+Result<OutputFile> OutputFile::open(const std::string& path, int standardOut) {
+  if (path.empty() || path == "-") return OutputFile(standardOut, "standard output", false);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Error{path + ": cannot create the output file: " + std::strerror(errno)};
+  return OutputFile(fd, path, true);
+}
+
+OutputFile::OutputFile(OutputFile&& other) noexcept
+    : fd_(other.fd_), name_(std::move(other.name_)), owned_(std::exchange(other.owned_, false)) {}
+
+OutputFile::~OutputFile() {
+  if (owned_) ::close(fd_);
+}
+
+Status OutputFile::close() {
+  if (!owned_) return okStatus();
+  owned_ = false;
+  if (::close(fd_) != 0) return Error{name_ + ": cannot finish writing: " + std::strerror(errno)};
   return okStatus();
 }
 

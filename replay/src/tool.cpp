@@ -54,39 +54,6 @@ class StdinCopy {
   std::string path_;
 };
 
-// An output file, or standard output, closed with the object.
-class OutputFile {
- public:
-  static Result<OutputFile> open(const std::string& path, int standardOut) {
-    if (path.empty() || path == "-") return OutputFile(standardOut, "standard output", false);
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return Error{path + ": cannot create the output file: " + std::strerror(errno)};
-    return OutputFile(fd, path, true);
-  }
-  OutputFile(OutputFile&& other) noexcept : fd_(other.fd_), name_(std::move(other.name_)), owned_(other.owned_) {
-    other.owned_ = false;
-  }
-  OutputFile& operator=(OutputFile&&) = delete;
-  ~OutputFile() {
-    if (owned_) ::close(fd_);
-  }
-  int fd() const { return fd_; }
-  const std::string& name() const { return name_; }
-  // Closes an owned file, reporting what close() says (a full disk may show only here).
-  Status close() {
-    if (!owned_) return okStatus();
-    owned_ = false;
-    if (::close(fd_) != 0) return Error{name_ + ": cannot finish writing: " + std::strerror(errno)};
-    return okStatus();
-  }
-
- private:
-  OutputFile(int fd, std::string name, bool owned) : fd_(fd), name_(std::move(name)), owned_(owned) {}
-  int fd_;
-  std::string name_;
-  bool owned_;
-};
-
 class Tool {
  public:
   Tool(const ToolOptions& options, const ToolIo& io) : options_(options), io_(io) {}

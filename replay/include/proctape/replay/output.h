@@ -103,4 +103,24 @@ class StringSink final : public Sink {
   std::string& target_;
 };
 
+// The file a tool writes to (created 0644, truncated), or standard output
+// for "" and "-". An owned file is closed with the object; close() closes it
+// early and reports what close() says, since a full disk may show only there.
+class OutputFile {
+ public:
+  static Result<OutputFile> open(const std::string& path, int standardOut);
+  OutputFile(OutputFile&& other) noexcept;
+  OutputFile& operator=(OutputFile&&) = delete;
+  ~OutputFile();
+  int fd() const { return fd_; }
+  const std::string& name() const { return name_; }
+  Status close();
+
+ private:
+  OutputFile(int fd, std::string name, bool owned) : fd_(fd), name_(std::move(name)), owned_(owned) {}
+  int fd_;
+  std::string name_;
+  bool owned_;
+};
+
 }  // namespace proctape::replay
