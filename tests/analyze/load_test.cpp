@@ -37,9 +37,13 @@ TEST(LoadTrace, GarbageFramesAreCountedNotFatal) {
       frames::Bytes bytes(random() % 120);
       for (auto& b : bytes) b = uint8_t(random());
       if (i % 3 == 0 && bytes.size() >= 76) {  // well-framed cn_proc with random contents
-        auto framed = frames::procEvent(uint32_t(1) << (random() % 32), random(), {uint32_t(random() % 50),
-                                        uint32_t(random() % 50), uint32_t(random()), uint32_t(random() % 50)});
-        bytes = framed;
+        frames::ProcHeader header;
+        header.timestampNs = random();
+        header.seq = 0;
+        bytes = frames::procFrame(uint32_t(1) << (random() % 32),
+                                  frames::ints({int64_t(random() % 50), int64_t(random() % 50), uint32_t(random()),
+                                                int64_t(random() % 50)}),
+                                  header);
       }
       builder.frame(int64_t(i) * kMs, bytes);
     }

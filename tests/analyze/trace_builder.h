@@ -1,5 +1,7 @@
 // Writes small, deterministic traces of a synthetic build for the end-to-end
-// tests: cn_proc frames built byte by byte, process-info records, a snapshot.
+// tests: cn_proc frames built byte by byte (by tests/replay/frames.h, the
+// builder the replay tests and the samples use), process-info records, a
+// snapshot.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -7,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "cn_proc_frames.h"
 #include "events.h"
 #include "proctape/format/writer.h"
+#include "replay/frames.h"
 #include "test_support.h"
 
 namespace proctape::test::analyze {
@@ -28,16 +30,18 @@ class TraceBuilder {
     if (writer.ok()) writer_.emplace(std::move(*writer));
   }
 
-  // A frame captured at `captureNs`; the kernel stamped it 1 us earlier.
+  // A frame captured at `captureNs`.
   void frame(int64_t captureNs, const frames::Bytes& bytes) { check(writer_->writeFrame(captureNs, 0, bytes)); }
-  void fork(int64_t t, int32_t parent, int32_t child) { frame(t, frames::fork(uint64_t(t - kUs), parent, child)); }
-  void threadFork(int64_t t, int32_t tgid, int32_t tid) { frame(t, frames::threadFork(uint64_t(t - kUs), tgid, tid)); }
+  // cn_proc events captured at `t`; the kernel stamped them 1 us earlier.
+  void fork(int64_t t, int32_t parent, int32_t child) { frame(t, frames::fork(parent, parent, child, child, stamp(t))); }
+  void threadFork(int64_t t, int32_t tgid, int32_t tid) { frame(t, frames::fork(tgid, tgid, tid, tgid, stamp(t))); }
+  // `status` is the wait status; exit_signal is SIGCHLD.
   void exit(int64_t t, int32_t pid, uint32_t status, int32_t parent, int32_t tgid = 0) {
-    frame(t, frames::exit(uint64_t(t - kUs), pid, status, parent, tgid));
+    frame(t, frames::exit(pid, tgid ? tgid : pid, status, 17, parent, parent, stamp(t)));
   }
   // An exec and, 100 us later, what the recorder read from /proc.
   void exec(int64_t t, int32_t pid, std::vector<std::string> argv, std::string cwd = "/src") {
-    frame(t, frames::exec(uint64_t(t - kUs), pid));
+    frame(t, frames::exec(pid, pid, stamp(t)));
     check(writer_->writeProcessInfo(t + 100 * kUs, execInfo(pid, std::move(argv), std::move(cwd))));
   }
   void snapshot(int64_t t, std::vector<format::ProcessInfo> processes) {
@@ -52,6 +56,14 @@ class TraceBuilder {
   void close() { check(writer_->close()); }
 
  private:
+  // The proc_event header of an event captured at `t`: cpu 0, seq 0.
+  static frames::ProcHeader stamp(int64_t t) {
+    frames::ProcHeader header;
+    header.cpu = 0;
+    header.timestampNs = uint64_t(t - kUs);
+    header.seq = 0;
+    return header;
+  }
   static void check(const Status& status) { EXPECT_TRUE(status.ok()) << (status.ok() ? "" : status.error().message); }
   std::optional<format::TraceWriter> writer_;
 };
