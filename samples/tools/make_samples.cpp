@@ -6,8 +6,14 @@
 // Frames are built from the kernel's struct definitions by tests/replay/frames.h
 // (little-endian, as on x86_64) and written with TraceWriter in deterministic
 // mode: fixed uuid, meta at time 0, wall time 2026-01-01T00:00:00Z + capture
-// time. The damaged cases (truncated, corrupt-chunk) are intact traces first,
-// then cut or bit-flipped at a chunk found through the reader's chunk table.
+// time. One clock, as in a real recording: each cn_proc event's kernel
+// timestamp is a moment (50 us) before its record's capture time, clock
+// anchors are taken at their own capture time, and each exec's process-info
+// record follows it within a fraction of a millisecond. So proctape-analyze
+// sees what it would in a real trace: processes of milliseconds, command lines
+// matched to their execs, losses among the events around them.
+// The damaged cases (truncated, corrupt-chunk) are intact traces first, then
+// cut or bit-flipped at a chunk found through the reader's chunk table.
 // scripts/make-samples runs it; scripts/update-goldens then renders the goldens.
 #include <cstdint>
 #include <cstdio>
@@ -114,11 +120,16 @@ class Sample {
   bool ok_ = true;
 };
 
-fr::ProcHeader at(uint32_t seq, uint32_t cpu = 0) {
+// The header of a cn_proc event received at capture time `captureNs`. The
+// kernel stamps an event (proc_event.timestamp_ns, CLOCK_MONOTONIC, the
+// capture time's clock) when it sends it, a moment before the recorder's recv
+// returns: `lagNs` earlier, 50 us unless told.
+constexpr int64_t kLag = 50'000;
+fr::ProcHeader at(int64_t captureNs, uint32_t seq, uint32_t cpu = 0, int64_t lagNs = kLag) {
   fr::ProcHeader h;
   h.seq = seq;
   h.cpu = cpu;
-  h.timestampNs = 5'000'000'000 + uint64_t(seq) * 1000;
+  h.timestampNs = uint64_t(captureNs - lagNs);
   return h;
 }
 
@@ -157,71 +168,74 @@ format::Snapshot startSnapshot() {
 // Current layouts (76-byte frames): every type, names from process info.
 void everyEventCurrent(Sample& s) {
   s.snapshot(1 * kMs, startSnapshot());
-  s.proc(2 * kMs, fr::ack(0, at(0)));
-  s.proc(3 * kMs, fr::fork(100, 100, 101, 101, at(1)));
-  s.proc(4 * kMs, fr::exec(101, 101, at(2)));
+  s.proc(2 * kMs, fr::ack(0, at(2 * kMs, 0)));
+  s.proc(3 * kMs, fr::fork(100, 100, 101, 101, at(3 * kMs, 1)));
+  s.proc(4 * kMs, fr::exec(101, 101, at(4 * kMs, 2)));
   s.info(4 * kMs + 200'000, info(101, 101, 100, "/usr/bin/make", {"make", "-j2"}, "make"));
-  s.proc(5 * kMs, fr::fork(100, 100, 102, 101, at(3, 1)));  // a thread of 101: the group's parent is given
-  s.proc(6 * kMs, fr::uid(101, 101, 1000, 0, at(4)));
-  s.proc(7 * kMs, fr::gid(101, 101, 1000, 0, at(5)));
-  s.proc(8 * kMs, fr::sid(101, 101, at(6)));
-  s.proc(9 * kMs, fr::ptrace(101, 101, 100, 100, at(7)));
-  s.proc(10 * kMs, fr::ptrace(101, 101, 0, 0, at(8)));
-  s.proc(11 * kMs, fr::comm(101, 101, "make-worker", at(9)));
-  s.proc(12 * kMs, fr::comm(102, 101, "w\tk\xff\x01", at(10, 1)));  // bytes that need escaping
-  s.proc(13 * kMs, fr::exit(102, 101, 0, 0xffffffff, 100, 100, at(11, 1)));  // a thread: exit_signal -1
+  s.proc(5 * kMs, fr::fork(100, 100, 102, 101, at(5 * kMs, 3, 1)));  // a thread of 101: the group's parent is given
+  s.proc(6 * kMs, fr::uid(101, 101, 1000, 0, at(6 * kMs, 4)));
+  s.proc(7 * kMs, fr::gid(101, 101, 1000, 0, at(7 * kMs, 5)));
+  s.proc(8 * kMs, fr::sid(101, 101, at(8 * kMs, 6)));
+  s.proc(9 * kMs, fr::ptrace(101, 101, 100, 100, at(9 * kMs, 7)));
+  s.proc(10 * kMs, fr::ptrace(101, 101, 0, 0, at(10 * kMs, 8)));
+  s.proc(11 * kMs, fr::comm(101, 101, "make-worker", at(11 * kMs, 9)));
+  s.proc(12 * kMs, fr::comm(102, 101, "w\tk\xff\x01", at(12 * kMs, 10, 1)));  // bytes that need escaping
+  s.proc(13 * kMs, fr::exit(102, 101, 0, 0xffffffff, 100, 100, at(13 * kMs, 11, 1)));  // a thread: exit_signal -1
 }
 
 void everyEventChildren(Sample& s) {
   // 103: execs with no process info (name unknown), dumps core on SIGSEGV.
-  s.proc(20 * kMs, fr::fork(101, 101, 103, 103, at(12)));
-  s.proc(21 * kMs, fr::exec(103, 103, at(13)));
-  s.proc(22 * kMs, fr::coredump(103, 103, 101, 101, at(14)));
-  s.proc(23 * kMs, fr::exit(103, 103, 0x8b, 17, 101, 101, at(15)));
+  s.proc(20 * kMs, fr::fork(101, 101, 103, 103, at(20 * kMs, 12)));
+  s.proc(21 * kMs, fr::exec(103, 103, at(21 * kMs, 13)));
+  s.proc(22 * kMs, fr::coredump(103, 103, 101, 101, at(22 * kMs, 14)));
+  s.proc(23 * kMs, fr::exit(103, 103, 0x8b, 17, 101, 101, at(23 * kMs, 15)));
   // 104: its exe could not be read (name from argv[0]); killed by SIGKILL.
-  s.proc(30 * kMs, fr::fork(101, 101, 104, 104, at(16)));
-  s.proc(31 * kMs, fr::exec(104, 104, at(17)));
+  s.proc(30 * kMs, fr::fork(101, 101, 104, 104, at(30 * kMs, 16)));
+  s.proc(31 * kMs, fr::exec(104, 104, at(31 * kMs, 17)));
   auto noExe = info(104, 104, 101, "", {"cc", "-c", "a.c"}, "cc");
   noExe.misses = {miss(format::InfoField::exe, format::MissReason::gone, 2)};
   s.info(31 * kMs + 100'000, noExe);
-  s.proc(32 * kMs, fr::exit(104, 104, 9, 17, 101, 101, at(18)));
+  s.proc(32 * kMs, fr::exit(104, 104, 9, 17, 101, 101, at(32 * kMs, 18)));
   // 105: a zombie by the time /proc was read (name from comm); exits 2.
-  s.proc(40 * kMs, fr::fork(101, 101, 105, 105, at(19)));
-  s.proc(41 * kMs, fr::exec(105, 105, at(20)));
+  s.proc(40 * kMs, fr::fork(101, 101, 105, 105, at(40 * kMs, 19)));
+  s.proc(41 * kMs, fr::exec(105, 105, at(41 * kMs, 20)));
   auto zombie = info(105, 105, 101, "", {}, "ld", format::InfoReason::exec);
   zombie.cwd.clear();
   zombie.misses = {miss(format::InfoField::exe, format::MissReason::zombie, 2),
                    miss(format::InfoField::argv, format::MissReason::zombie, 0),
                    miss(format::InfoField::cwd, format::MissReason::zombie, 2)};
   s.info(41 * kMs + 100'000, zombie);
-  s.proc(42 * kMs, fr::exit(105, 105, 2 << 8, 17, 101, 101, at(21)));
+  s.proc(42 * kMs, fr::exit(105, 105, 2 << 8, 17, 101, 101, at(42 * kMs, 21)));
 }
 
 // Old kernels: an exit event without parent fields (a 16-byte union, before
 // comm events made it 24), a coredump without parent fields (8 bytes of data),
 // and one from a kernel whose 24-byte union has room but zeroes for them.
 void everyEventOldLayouts(Sample& s) {
-  s.proc(50 * kMs, fr::fork(101, 101, 106, 106, at(22)));
-  s.proc(51 * kMs, fr::procFrame(fr::kWhatCoredump, fr::ints({106, 106}), at(23), 8));
-  s.proc(52 * kMs, fr::procFrame(fr::kWhatExit, fr::ints({106, 106, 0x86, 17}), at(24), 16));  // SIGABRT, core
-  s.proc(53 * kMs, fr::fork(101, 101, 107, 107, at(25)));
-  s.proc(54 * kMs, fr::coredump(107, 107, 0, 0, at(26)));
-  s.proc(55 * kMs, fr::procFrame(fr::kWhatExit, fr::ints({107, 107, 1 << 8, 17}), at(27), 16));
+  s.proc(50 * kMs, fr::fork(101, 101, 106, 106, at(50 * kMs, 22)));
+  s.proc(51 * kMs, fr::procFrame(fr::kWhatCoredump, fr::ints({106, 106}), at(51 * kMs, 23), 8));
+  // SIGABRT, core dumped:
+  s.proc(52 * kMs, fr::procFrame(fr::kWhatExit, fr::ints({106, 106, 0x86, 17}), at(52 * kMs, 24), 16));
+  s.proc(53 * kMs, fr::fork(101, 101, 107, 107, at(53 * kMs, 25)));
+  s.proc(54 * kMs, fr::coredump(107, 107, 0, 0, at(54 * kMs, 26)));
+  s.proc(55 * kMs, fr::procFrame(fr::kWhatExit, fr::ints({107, 107, 1 << 8, 17}), at(55 * kMs, 27), 16));
 }
 
 // What the decoders do not know, and the rest of the family.
 void everyEventOdd(Sample& s) {
   Bytes raw;
   for (uint8_t i = 0; i < 24; ++i) raw.push_back(uint8_t(0xa0 + i));
-  s.proc(60 * kMs, fr::procFrame(0x400, raw, at(28)));  // an unknown `what`
-  s.proc(61 * kMs, fr::ack(22, at(29)));                // a refused subscription (EINVAL)
-  Bytes otherCn = fr::procFrame(fr::kWhatExec, fr::ints({1, 1}), at(30));
+  s.proc(60 * kMs, fr::procFrame(0x400, raw, at(60 * kMs, 28)));  // an unknown `what`
+  s.proc(61 * kMs, fr::ack(22, at(61 * kMs, 29)));                // a refused subscription (EINVAL)
+  Bytes otherCn = fr::procFrame(fr::kWhatExec, fr::ints({1, 1}), at(62 * kMs, 30));
   otherCn[16] = 0x0a;  // cb_id.idx of another connector (CN_W1_IDX): not the proc connector
   s.proc(62 * kMs, otherCn);
-  s.proc(63 * kMs, fr::concat({fr::exec(101, 101, at(31)), fr::sid(101, 101, at(32))}));  // two in one datagram
+  // Two in one datagram, the exec stamped 30 us before the sid.
+  s.proc(63 * kMs, fr::concat({fr::exec(101, 101, at(63 * kMs, 31, 0, kLag + 30'000)),
+                              fr::sid(101, 101, at(63 * kMs, 32))}));
   s.info(63 * kMs + 100'000, info(101, 101, 100, "/usr/bin/ninja", {"ninja"}, "ninja"));
-  s.proc(70 * kMs, fr::exit(101, 101, 0, 17, 100, 100, at(33)));
-  s.proc(71 * kMs, fr::exit(100, 100, 1 << 8, 17, 1, 1, at(34)));
+  s.proc(70 * kMs, fr::exit(101, 101, 0, 17, 100, 100, at(70 * kMs, 33)));
+  s.proc(71 * kMs, fr::exit(100, 100, 1 << 8, 17, 1, 1, at(71 * kMs, 34)));
 }
 
 bool makeEveryEvent(const std::string& path) {
@@ -406,19 +420,24 @@ format::Gap gap(uint16_t source, std::optional<uint64_t> count, format::GapReaso
 
 bool makeGap(const std::string& path) {
   Sample s(path, "gap");
-  s.proc(1 * kMs, fr::fork(100, 100, 200, 200, at(1)));
-  s.proc(2 * kMs, fr::exec(200, 200, at(2)));
+  s.proc(1 * kMs, fr::fork(100, 100, 200, 200, at(1 * kMs, 1)));
+  s.proc(2 * kMs, fr::exec(200, 200, at(2 * kMs, 2)));
   s.info(2 * kMs + 100'000, info(200, 200, 100, "/usr/bin/cc", {"cc", "-c", "big.c"}, "cc"));
   // The kernel dropped events: recv failed with ENOBUFS; cn_msg.seq jumped by 15.
   s.gap(3 * kMs, gap(kProc, 15, format::GapReason::kernelOverrun, "recv: ENOBUFS; cn_msg.seq 2 -> 18"));
-  s.proc(4 * kMs, fr::exit(201, 201, 0, 17, 200, 200, at(18)));
+  s.proc(4 * kMs, fr::exit(201, 201, 0, 17, 200, 200, at(4 * kMs, 18)));
+  // A process that lives between two gaps: none of them touches it.
+  s.proc(4 * kMs + 200'000, fr::fork(100, 100, 203, 203, at(4 * kMs + 200'000, 19)));
+  s.proc(4 * kMs + 300'000, fr::exec(203, 203, at(4 * kMs + 300'000, 20)));
+  s.info(4 * kMs + 400'000, info(203, 203, 100, "/usr/bin/cc", {"cc", "-c", "small.c"}, "cc"));
+  s.proc(4 * kMs + 800'000, fr::exit(203, 203, 0, 17, 100, 100, at(4 * kMs + 800'000, 21)));
   // The recorder's own queue overflowed: how many is not known.
   s.gap(5 * kMs, gap(kProc, std::nullopt, format::GapReason::queueOverflow, "writer queue full (16384 slots)"));
-  s.proc(6 * kMs, fr::exit(200, 200, 1 << 8, 17, 100, 100, at(40)));
+  s.proc(6 * kMs, fr::exit(200, 200, 1 << 8, 17, 100, 100, at(6 * kMs, 40)));
   s.gap(7 * kMs, gap(kProc, 1, format::GapReason::truncatedDatagram, "datagram of 70000 bytes, buffer 65536"));
   s.gap(8 * kMs, gap(kRoute, std::nullopt, format::GapReason::kernelOverrun, "recv: ENOBUFS"));
   s.gap(9 * kMs, gap(kProc, 0, format::GapReason::other, ""));
-  s.proc(10 * kMs, fr::fork(100, 100, 202, 202, at(41)));
+  s.proc(10 * kMs, fr::fork(100, 100, 202, 202, at(10 * kMs, 41)));
   return s.close();
 }
 
@@ -429,25 +448,27 @@ format::ClockAnchor anchor(int64_t monotonicNs, int64_t realtimeNs) {
 }
 
 // Wall time comes from the latest anchor: the meta's (2026-01-01T00:00:00Z at
-// time 0), then clocks records: a step of the wall clock back by an hour, one
-// before 1970, and one so late that realtime + (t - monotonic) does not fit
-// in 64 bits (wall time unknown: no wall_time_ns), then a sane one again.
+// time 0), then clocks records, each taken at its capture time: a step of the
+// wall clock back by an hour, one before 1970, and one so late that
+// realtime + (t - monotonic) does not fit in 64 bits for an event 2000 s later
+// (wall time unknown: no wall_time_ns), then a sane one again.
 bool makeClockAnchors(const std::string& path) {
   format::WriterOptions options;
   options.deterministic = true;
   options.clockAnchorEveryNs = int64_t(1) << 62;  // no automatic anchors: only the ones written here
   Sample s(path, "clock-anchors", options);
   constexpr int64_t kEpoch2026 = 1'767'225'600'000'000'000;
-  s.proc(1 * kMs, fr::fork(100, 100, 500, 500, at(1)));
+  s.proc(1 * kMs, fr::fork(100, 100, 500, 500, at(1 * kMs, 1)));
   s.clocks(2 * kMs, anchor(2 * kMs, kEpoch2026 - 3'600'000'000'000 + 2 * kMs));  // NTP stepped back 1 h
-  s.proc(3 * kMs, fr::exec(500, 500, at(2)));
+  s.proc(3 * kMs, fr::exec(500, 500, at(3 * kMs, 2)));
+  s.info(3 * kMs + 100'000, info(500, 500, 100, "/usr/bin/date", {"date", "+%s"}, "date"));
   s.clocks(4 * kMs, anchor(4 * kMs, -86'400'000'000'000));  // 1969-12-31
-  s.proc(5 * kMs, fr::exit(500, 500, 0, 17, 100, 100, at(3)));
-  s.clocks(6 * kMs, anchor(1'000'000'000'000, INT64_MAX - 1000));  // realtime at the very end of int64
-  s.proc(7 * kMs, fr::fork(100, 100, 501, 501, at(4)));  // before that anchor: fits
-  s.proc(2'000'000'000'000, fr::exit(501, 501, 0, 17, 100, 100, at(5)));  // after it: overflows
+  s.proc(5 * kMs, fr::exit(500, 500, 0, 17, 100, 100, at(5 * kMs, 3)));
+  s.clocks(6 * kMs, anchor(6 * kMs, INT64_MAX - 1'000'000'000'000));  // realtime 1000 s before the end of int64
+  s.proc(7 * kMs, fr::fork(100, 100, 501, 501, at(7 * kMs, 4)));  // 1 ms after that anchor: fits
+  s.proc(2'000'000'000'000, fr::exit(501, 501, 0, 17, 100, 100, at(2'000'000'000'000, 5)));  // 2000 s after: overflows
   s.clocks(2'000'000'000'001, anchor(2'000'000'000'001, kEpoch2026 + 3'600'000'000'000));
-  s.proc(2'000'000'000'002, fr::fork(100, 100, 502, 502, at(6)));
+  s.proc(2'000'000'000'000 + kMs, fr::fork(100, 100, 502, 502, at(2'000'000'000'000 + kMs, 6)));  // after it: sane
   return s.close();
 }
 
@@ -463,29 +484,31 @@ void setU16(Bytes& b, size_t at, uint16_t v) {
 
 // Connector frames whose lengths lie, each between good frames.
 void malformedProc(Sample& s) {
-  s.proc(1 * kMs, fr::fork(100, 100, 300, 300, at(1)));
-  auto longer = fr::exec(300, 300, at(2));
+  s.proc(1 * kMs, fr::fork(100, 100, 300, 300, at(1 * kMs, 1)));
+  auto longer = fr::exec(300, 300, at(2 * kMs, 2));
   setU32(longer, 0, 200);  // nlmsg_len beyond the datagram
   s.proc(2 * kMs, longer);
-  auto shorter = fr::exec(300, 300, at(3));
+  auto shorter = fr::exec(300, 300, at(3 * kMs, 3));
   setU32(shorter, 0, 8);  // nlmsg_len below the header's own size
   s.proc(3 * kMs, shorter);
-  auto cnLen = fr::exec(300, 300, at(4));
+  auto cnLen = fr::exec(300, 300, at(4 * kMs, 4));
   setU16(cnLen, 16 + 16, 400);  // cn_msg.len beyond the payload
   s.proc(4 * kMs, cnLen);
   s.proc(5 * kMs, Bytes{0x4c, 0x00, 0x00});  // 3 bytes: no room for a nlmsghdr
   s.proc(6 * kMs, Bytes{});                   // an empty datagram
   auto noCn = fr::message(3, 0, 5, Bytes{1, 0, 0, 0, 1, 0, 0, 0});  // a payload too short for a cn_msg
   s.proc(7 * kMs, noCn);
-  s.proc(8 * kMs, fr::procFrame(fr::kWhatExit, fr::ints({300, 300, 0}), at(6), 12));  // exit data cut at 12 bytes
-  s.proc(9 * kMs, fr::procFrame(fr::kWhatComm, fr::ints({300, 300}), at(7), 8));  // comm without its name
-  auto header = fr::procFrame(fr::kWhatFork, {}, at(8), 0);
+  // Exit data cut at 12 bytes, and comm data without its name:
+  s.proc(8 * kMs, fr::procFrame(fr::kWhatExit, fr::ints({300, 300, 0}), at(8 * kMs, 6), 12));
+  s.proc(9 * kMs, fr::procFrame(fr::kWhatComm, fr::ints({300, 300}), at(9 * kMs, 7), 8));
+  auto header = fr::procFrame(fr::kWhatFork, {}, at(10 * kMs, 8), 0);
   header.resize(16 + 20 + 10);  // a proc_event cut inside its header
   setU32(header, 0, uint32_t(header.size()));
   setU16(header, 16 + 16, 10);
   s.proc(10 * kMs, header);
-  s.proc(11 * kMs, fr::concat({fr::sid(300, 300, at(9)), Bytes{0xff, 0xff, 0xff, 0x7f, 0, 0, 0, 0}}));  // good, then junk
-  s.proc(12 * kMs, fr::exit(300, 300, 0, 17, 100, 100, at(10)));
+  // A good message, then junk:
+  s.proc(11 * kMs, fr::concat({fr::sid(300, 300, at(11 * kMs, 9)), Bytes{0xff, 0xff, 0xff, 0x7f, 0, 0, 0, 0}}));
+  s.proc(12 * kMs, fr::exit(300, 300, 0, 17, 100, 100, at(12 * kMs, 10)));
 }
 
 // rtnetlink messages whose lengths lie.
@@ -526,11 +549,11 @@ bool makeChunked(const std::string& path, const std::string& caseName) {
     int64_t base = (1 + 10 * i) * kMs;
     int32_t pid = 400 + i;
     uint32_t seq = uint32_t(1 + 3 * i);
-    s.proc(base, fr::fork(100, 100, pid, pid, at(seq)));
-    s.proc(base + kMs, fr::exec(pid, pid, at(seq + 1)));
+    s.proc(base, fr::fork(100, 100, pid, pid, at(base, seq)));
+    s.proc(base + kMs, fr::exec(pid, pid, at(base + kMs, seq + 1)));
     std::string step = "step" + std::to_string(i);
     s.info(base + kMs + 100'000, info(pid, pid, 100, "/usr/bin/" + step, {step, "--part", std::to_string(i)}, step));
-    s.proc(base + 2 * kMs, fr::exit(pid, pid, uint32_t(i) << 8, 17, 100, 100, at(seq + 2)));
+    s.proc(base + 2 * kMs, fr::exit(pid, pid, uint32_t(i) << 8, 17, 100, 100, at(base + 2 * kMs, seq + 2)));
     s.flush();
   }
   return s.close();
