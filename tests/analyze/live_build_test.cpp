@@ -60,11 +60,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
-#include "live_json.h"
 #include "record/live_fixture.h"
 #include "strace_log.h"
+#include "support/json.h"
 
 namespace proctape::test {
 namespace {
@@ -237,20 +238,6 @@ TEST(StraceLog, ReportsWhatItCannotRead) {
   EXPECT_FALSE(orphan.errors.empty()) << "a pid whose creation strace never showed";
 }
 
-TEST(LiveJson, ReadsWhatTheAnalyzerWrites) {
-  std::string error;
-  auto value = json::parse(R"({"a":[1,-2.5e3,null,true,false],"s":"q\"\\\u00e9\ud83d\ude00\n","o":{}})", &error);
-  ASSERT_TRUE(value) << error;
-  EXPECT_EQ((*value)["a"].items.size(), 5u);
-  EXPECT_EQ((*value)["a"].items[0].integer(), 1);
-  EXPECT_TRUE((*value)["a"].items[2].isNull());
-  EXPECT_TRUE((*value)["a"].items[3].boolean);
-  EXPECT_EQ((*value)["s"].string(), "q\"\\\xc3\xa9\xf0\x9f\x98\x80\n");
-  EXPECT_TRUE((*value)["missing"].isNull());
-  EXPECT_FALSE(json::parse("{\"a\":1,}"));
-  EXPECT_FALSE(json::parse("[1] x"));
-}
-
 // ------------------------------------------------------------------------
 // The live comparison.
 
@@ -314,18 +301,13 @@ TEST_F(LiveBuild, AnalysisAgreesWithStraceOnAParallelCBuild) {
       (std::string(PROCTAPE_ANALYZE_EXE) + " processes --format json " + trace + " >" + rowsFile + " 2>" + errFile)
           .c_str());
   ASSERT_TRUE(WIFEXITED(raw) && WEXITSTATUS(raw) == 0) << slurp(errFile);
+  auto lines = json::parseLines(slurp(rowsFile));
+  ASSERT_TRUE(lines.error.empty()) << "line " << lines.badLine << " of processes --format json: " << lines.error;
   std::map<int32_t, json::Value> rows;
-  {
-    std::istringstream lines(slurp(rowsFile));
-    std::string line;
-    while (std::getline(lines, line)) {
-      std::string error;
-      auto row = json::parse(line, &error);
-      ASSERT_TRUE(row) << error << ": " << line;
-      auto pid = (*row)["pid"].integer();
-      ASSERT_TRUE(pid) << line;
-      ASSERT_TRUE(rows.emplace(int32_t(*pid), std::move(*row)).second) << "pid " << *pid << " twice: " << line;
-    }
+  for (json::Value& row : lines.values) {
+    auto pid = row.at("pid").integer();
+    ASSERT_TRUE(pid);
+    ASSERT_TRUE(rows.emplace(int32_t(*pid), std::move(row)).second) << "pid " << *pid << " twice";
   }
 
   // The scope: strace (the recorded command), the children strace forks to
@@ -337,20 +319,20 @@ TEST_F(LiveBuild, AnalysisAgreesWithStraceOnAParallelCBuild) {
   for (const auto& [pid, row] : rows) {
     if (log.find(pid)) continue;
     untraced += "\n  pid " + std::to_string(pid) + " parent " +
-                std::to_string(row["parent_pid"].integer().value_or(0)) + " execs " +
-                std::to_string(row["execs"].items.size()) + ": " +
-                joined(row["argv"].strings().value_or(std::vector<std::string>{}));
-    if (!row["execs"].items.empty()) {
+                std::to_string(row.at("parent_pid").integer().value_or(0)) + " execs " +
+                std::to_string(row.at("execs").items.size()) + ": " +
+                joined(row.at("argv").strings().value_or(std::vector<std::string>{}));
+    if (!row.at("execs").items.empty()) {
       EXPECT_EQ(straceRoot, 0) << "two exec'd processes strace did not trace";
       straceRoot = pid;
-      auto image = row["execs"].items.back()["argv"].strings();
+      auto image = row.at("execs").items.back().at("argv").strings();
       EXPECT_TRUE(image && !image->empty() && image->front() == "strace") << untraced;
     }
   }
   ASSERT_NE(straceRoot, 0) << untraced;
   for (const auto& [pid, row] : rows) {
     if (log.find(pid) || pid == straceRoot) continue;
-    EXPECT_EQ(row["parent_pid"].integer(), straceRoot) << "not traced, not strace's probe" << untraced;
+    EXPECT_EQ(row.at("parent_pid").integer(), straceRoot) << "not traced, not strace's probe" << untraced;
     ++probes;
   }
   EXPECT_EQ(rows.size(), log.processes.size() + 1 + probes) << "the number of processes" << untraced;
@@ -368,49 +350,50 @@ TEST_F(LiveBuild, AnalysisAgreesWithStraceOnAParallelCBuild) {
 
     // Parent, exit, threads, completeness.
     int32_t parent = process.pid == log.root ? straceRoot : process.parent;
-    EXPECT_EQ(row["parent_pid"].integer(), parent);
-    EXPECT_EQ(row["exit_status"].integer(), process.exitStatus);
-    EXPECT_EQ(row["term_signal"].integer(), process.termSignal);
-    EXPECT_EQ(row["core_dumped"].boolean, process.coreDumped);
-    EXPECT_EQ(row["thread_count"].integer(), process.threads);
-    for (const auto& flag : row["flags"].items) {
+    EXPECT_EQ(row.at("parent_pid").integer(), parent);
+    EXPECT_EQ(row.at("exit_status").integer(), process.exitStatus);
+    EXPECT_EQ(row.at("term_signal").integer(), process.termSignal);
+    EXPECT_EQ(row.at("core_dumped").boolean, process.coreDumped);
+    EXPECT_EQ(row.at("thread_count").integer(), process.threads);
+    for (const auto& flag : row.at("flags").items) {
       EXPECT_TRUE(flag.text != "possibly_incomplete" && flag.text != "start_unknown" && flag.text != "open" &&
                   flag.text != "end_unknown" && flag.text != "start_before_trace")
           << flag.text;
     }
 
     // The exec chain: program and argv of each exec, in order.
-    const auto& rowExecs = row["execs"].items;
+    const auto& rowExecs = row.at("execs").items;
     ASSERT_EQ(rowExecs.size(), process.execs.size()) << "exec count";
-    EXPECT_EQ(row["exec_count"].integer(), int64_t(process.execs.size()));
+    EXPECT_EQ(row.at("exec_count").integer(), int64_t(process.execs.size()));
     for (size_t i = 0; i < process.execs.size(); ++i) {
       const auto& seen = process.execs[i];
       const auto& recorded = rowExecs[i];
       ++execs;
       // What the recorder could not read from /proc is unknown (null), never wrong.
-      auto argvRecorded = recorded["argv"].strings();
-      auto exeRecorded = recorded["exe"].string();
+      auto argvRecorded = recorded.at("argv").strings();
+      auto exeRecorded = recorded.at("exe").string();
       if (!argvRecorded || !exeRecorded) ++argvUnknown;
       if (argvRecorded) {
         EXPECT_EQ(*argvRecorded, seen.argv) << "exec " << i;
       }
       if (exeRecorded) {
-        EXPECT_EQ(*exeRecorded, resolved(seen.path, recorded["cwd"].string())) << "exec " << i << " of " << seen.path;
+        EXPECT_EQ(*exeRecorded, resolved(seen.path, recorded.at("cwd").string()))
+            << "exec " << i << " of " << seen.path;
       }
     }
 
     // Times. proctape: kernel timestamps (CLOCK_MONOTONIC), and UTC through
     // the trace's clock anchors; strace: CLOCK_REALTIME stamps of its stops.
-    auto startNs = row["start_ns"].integer(), endNs = row["end_ns"].integer();
-    auto startUtc = utcNs(row["start_time"]), endUtc = utcNs(row["end_time"]);
+    auto startNs = row.at("start_ns").integer(), endNs = row.at("end_ns").integer();
+    auto startUtc = utcNs(row.at("start_time")), endUtc = utcNs(row.at("end_time"));
     ASSERT_TRUE(startNs && endNs && startUtc && endUtc && process.endReportedNs && process.lastStopNs);
     int64_t toUtc = *startUtc - *startNs;  // exact to the microsecond of start_time
     // The root (make) was forked by strace before tracing: its lifetime is
     // compared from its exec on.
     bool root = process.pid == log.root;
-    ASSERT_TRUE(root ? !process.execs.empty() && rowExecs[0]["time_ns"].integer() && process.execs[0].doneByNs
+    ASSERT_TRUE(root ? !process.execs.empty() && rowExecs[0].at("time_ns").integer() && process.execs[0].doneByNs
                      : process.createdAfterNs && process.createdByNs);
-    int64_t from = root ? *rowExecs[0]["time_ns"].integer() : *startNs;
+    int64_t from = root ? *rowExecs[0].at("time_ns").integer() : *startNs;
     int64_t fromAfter = root ? process.execs[0].entryNs : *process.createdAfterNs;
     int64_t fromBy = root ? *process.execs[0].doneByNs : *process.createdByNs;
     int64_t duration = *endNs - from;
@@ -428,7 +411,7 @@ TEST_F(LiveBuild, AnalysisAgreesWithStraceOnAParallelCBuild) {
     EXPECT_GE(*endUtc, *process.lastStopNs - kAnchor);
     EXPECT_LE(*endUtc, *process.endReportedNs + kAnchor);
     for (size_t i = 0; i < process.execs.size(); ++i) {
-      auto at = rowExecs[i]["time_ns"].integer();
+      auto at = rowExecs[i].at("time_ns").integer();
       ASSERT_TRUE(at) << "exec " << i;
       EXPECT_GE(*at + toUtc, process.execs[i].entryNs - kAnchor) << "exec " << i;
       if (process.execs[i].doneByNs) {

@@ -405,6 +405,12 @@ TEST(TestJsonParser, ReadsValuesStrictly) {
   EXPECT_TRUE(a.items[3].boolean);
   EXPECT_TRUE(a.items[5].isNull());
   EXPECT_EQ(value.value->find("s")->text, "x\"\\/\b\f\n\r\t\xc3\xa9\xf0\x9f\x98\x80");
+  EXPECT_EQ(value.value->at("s").string(), value.value->find("s")->text);
+  EXPECT_THROW(value.value->at("missing"), std::out_of_range);
+  EXPECT_FALSE(a.string().has_value());
+  EXPECT_FALSE(a.strings().has_value());  // not all strings
+  EXPECT_EQ(json::parse(R"(["x",""])").value->strings(), (std::vector<std::string>{"x", ""}));
+  EXPECT_FALSE(a.items[5].strings().has_value());  // null
   EXPECT_TRUE(ok("\"h\xc3\xa9llo\""));
   for (const char* bad : {"", "[1,]", "{\"a\":1,}", "01", "1.", "-", ".5", "+1", "1e", "[1 2]", "{\"a\" 1}",
                           "{\"a\":1,\"a\":2}", "\"\x01\"", "\"\\x\"", "\"\\ud800\"", "\"\\udc00\"", "\"\xff\"",

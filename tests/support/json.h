@@ -9,6 +9,7 @@
 #include <charconv>
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -49,6 +50,27 @@ class Value {
     return nullptr;
   }
   bool has(std::string_view key) const { return find(key) != nullptr; }
+  // The member `key` of an object; throws std::out_of_range when absent (a
+  // test fails with the key's name instead of reading a missing member as null).
+  const Value& at(std::string_view key) const {
+    if (const Value* value = find(key)) return *value;
+    throw std::out_of_range("JSON: no member \"" + std::string(key) + "\"");
+  }
+  // A string's value; nullopt for anything else (null included).
+  std::optional<std::string> string() const {
+    if (!isString()) return std::nullopt;
+    return text;
+  }
+  // An array of strings; nullopt for anything else (null included).
+  std::optional<std::vector<std::string>> strings() const {
+    if (!isArray()) return std::nullopt;
+    std::vector<std::string> out;
+    for (const Value& item : items) {
+      if (!item.isString()) return std::nullopt;
+      out.push_back(item.text);
+    }
+    return out;
+  }
 };
 
 struct ParseResult {
