@@ -80,6 +80,7 @@ Result<AnalyzedTrace> loadTrace(const std::string& path, const LoadOptions& opti
   replay::StreamOptions streamOptions;
   streamOptions.lookaheadNs = 0;  // the tracker matches execs to their process info itself
   streamOptions.lookaheadEvents = 0;
+  streamOptions.names = false;  // the tracker keeps its own images
   replay::EventStream stream(source, streamOptions);
   const replay::Event* event = nullptr;
   std::optional<format::ClockAnchor> anchor;

@@ -211,6 +211,8 @@ void TraceReader::seekChunk(size_t chunk) {
   s.seekTime.reset();
 }
 
+std::shared_ptr<const void> TraceReader::currentChunk() const { return impl_->current; }
+
 const std::optional<Meta>& TraceReader::meta() const { return impl_->meta; }
 const std::vector<SegmentInfo>& TraceReader::segments() const { return impl_->segments; }
 const std::vector<ChunkInfo>& TraceReader::chunks() const { return impl_->chunks; }

@@ -81,6 +81,10 @@ class TraceReader {
   // The next record in file order, or false at the end. The record (and any
   // Frame bytes in it) stays valid until the following call to next() or seek().
   bool next(Record& record);
+  // The decoded chunk the last record came from (null before the first and
+  // after the last). Holding it keeps that record's data (frame bytes,
+  // process info, snapshot) valid after the reader has moved on.
+  std::shared_ptr<const void> currentChunk() const;
   // Restarts so that next() returns the first record with timeNs >= `timeNs`,
   // skipping whole chunks by their header times.
   void seek(int64_t timeNs);

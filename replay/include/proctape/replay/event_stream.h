@@ -38,6 +38,10 @@ class RecordSource {
   // The next record. A returned record (and the bytes it points to) stays
   // valid until the next call.
   virtual Pull next(format::Record& record) = 0;
+  // What keeps the last record's data alive beyond the next call, if anything
+  // does: events then share a process-info or snapshot record instead of
+  // copying it. Null (the default): they copy.
+  virtual std::shared_ptr<const void> owner() const { return nullptr; }
 };
 
 // A RecordSource over an open TraceReader, read to its end once.
@@ -45,6 +49,7 @@ class ReaderSource final : public RecordSource {
  public:
   explicit ReaderSource(format::TraceReader& reader) : reader_(reader) {}
   Pull next(format::Record& record) override { return reader_.next(record) ? Pull::record : Pull::end; }
+  std::shared_ptr<const void> owner() const override { return reader_.currentChunk(); }
 
  private:
   format::TraceReader& reader_;
@@ -54,6 +59,9 @@ struct StreamOptions {
   int64_t lookaheadNs = 50'000'000;  // hold events up to this much capture time for an exec's process info
   size_t lookaheadEvents = 4096;     // ... and never more events than this
   bool keepFrames = false;           // copy each frame's bytes into its events (Event::frame), for pcap
+  // Resolve display names (Event::name). A consumer that shows no names (the
+  // analyzer) turns this off and saves a lookup, and often a copy, per event.
+  bool names = true;
   // A live trace (FollowSource) that gave nothing new for this long (wall
   // time) gets its held events released: longer than a writer takes to cut a
   // chunk (100 ms), so an exec's process info is normally in by then.
@@ -120,6 +128,9 @@ class EventStream {
   void ingest(const format::Record& record);
   void ingestFrame(const format::Record& record, const format::Frame& frame);
   void ingestProcessInfo(int64_t timeNs, const format::ProcessInfo& info);
+  // The record's value for an event to keep: shared with the source's chunk when it can, else copied.
+  template <typename T>
+  std::shared_ptr<const T> keep(const T& value) const;
   Event& push(EventType type, int64_t timeNs);
   void matchExecInfo(int64_t timeNs, const ProcessInfoPtr& info);
   bool mayRelease(const Event& front) const;
@@ -143,6 +154,8 @@ class EventStream {
   bool flushAll_ = false;
   uint64_t frameCount_ = 0;
 
+  netlink::MessageHeader scratchHeader_;  // the fast cn_proc decoding's output, swapped into events
+  netlink::ProcEvent scratchProc_;
   EventRing pending_;
   uint64_t frontSeq_ = 0;  // sequence number of pending_.front()
   struct WaitingExec {
