@@ -56,9 +56,21 @@ void ProcessTracker::onClocks(const format::ClockAnchor& anchor) {
 
 // --- Finding and creating incarnations ---------------------------------------
 
+ProcessId& ProcessTracker::slotOf(int32_t pid) {
+  if (pid < 0 || pid >= kPidTable) return byOtherPid_[pid];
+  if (size_t(pid) >= byPid_.size()) byPid_.resize(std::max<size_t>(size_t(pid) + 1, byPid_.size() * 2), 0);
+  return byPid_[size_t(pid)];
+}
+
 Process* ProcessTracker::latest(int32_t pid) {
-  auto it = byPid_.find(pid);
-  return it == byPid_.end() ? nullptr : &at(it->second);
+  ProcessId id = 0;
+  if (pid >= 0 && size_t(pid) < byPid_.size()) {
+    id = byPid_[size_t(pid)];
+  } else if (pid < 0 || pid >= kPidTable) {
+    auto it = byOtherPid_.find(pid);
+    if (it != byOtherPid_.end()) id = it->second;
+  }
+  return id ? &at(id) : nullptr;
 }
 
 ProcessId ProcessTracker::create(int32_t pid, Origin origin, int64_t timeNs) {
@@ -71,7 +83,7 @@ ProcessId ProcessTracker::create(int32_t pid, Origin origin, int64_t timeNs) {
     process.flags |= kStartBeforeTrace;
   else if (origin != Origin::fork)
     process.flags |= kStartUnknown;
-  byPid_[pid] = process.id;
+  slotOf(pid) = process.id;
   return process.id;
 }
 
@@ -90,7 +102,7 @@ ProcessId ProcessTracker::parentFor(int32_t parentTgid, int64_t timeNs) {
   return create(parentTgid, Origin::parent, timeNs);
 }
 
-std::shared_ptr<Image> ProcessTracker::imageOf(ProcessId id) const {
+Image* ProcessTracker::imageOf(ProcessId id) const {
   const Process* process = model_.find(id);
   if (!process) return nullptr;
   return process->execs.empty() ? process->inherited : process->execs.back().image;
@@ -110,7 +122,7 @@ bool ProcessTracker::joinable(const Process& child, int64_t timeNs) const {
 }
 
 void ProcessTracker::join(ProcessId childId, ProcessId parentId, int32_t parentTgid, int64_t timeNs) {
-  auto image = imageOf(parentId);
+  Image* image = imageOf(parentId);
   Process& child = at(childId);
   if (child.origin == Origin::snapshot) {
     // The snapshot's image was read after this fork: it is what the fork left
@@ -127,7 +139,7 @@ void ProcessTracker::join(ProcessId childId, ProcessId parentId, int32_t parentT
   child.startNs = std::min(timeNs, child.firstSeenNs.value_or(timeNs));
   child.parentId = parentId;
   if (parentTgid > 0) child.parentPid = parentTgid;
-  if (image && !child.inherited) child.inherited = std::move(image);
+  if (image && !child.inherited) child.inherited = image;
 }
 
 void ProcessTracker::onFork(int64_t timeNs, const ProcEvent& event) {
@@ -170,7 +182,7 @@ void ProcessTracker::onThreadFork(int64_t timeNs, const ProcEvent& event) {
 void ProcessTracker::onExec(int64_t timeNs, const ProcEvent& event) {
   ProcessId id = current(event.processTgid, timeNs, Origin::exec);
   Process& process = at(id);
-  process.execs.push_back({timeNs, std::make_shared<Image>()});
+  process.execs.push_back({timeNs, newImage()});
   // exec leaves one thread: the others have exited, seen or not.
   if (auto it = live_.find(id); it != live_.end()) live_.erase(it);
 }

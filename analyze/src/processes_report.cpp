@@ -87,13 +87,13 @@ void csvRow(Buffer& out, const TraceView& view, const Process& p) {
 }
 
 void jsonImage(JsonWriter& json, const Image* image) {
-  json.key("exe").value(image ? image->exe : std::nullopt);
+  json.key("exe").value(image ? image->exe : Text());
   json.key("argv");
   if (image && image->argv)
     json.strings(*image->argv);
   else
     json.null();
-  json.key("cwd").value(image ? image->cwd : std::nullopt);
+  json.key("cwd").value(image ? image->cwd : Text());
 }
 
 void jsonRow(Buffer& out, const TraceView& view, const Process& p) {
@@ -123,7 +123,7 @@ void jsonRow(Buffer& out, const TraceView& view, const Process& p) {
   json.key("execs").beginArray();
   for (const auto& exec : p.execs) {
     json.beginObject().key("time_ns").value(exec.timeNs);
-    jsonImage(json, exec.image.get());
+    jsonImage(json, exec.image);
     json.endObject();
   }
   json.endArray().endObject();

@@ -44,7 +44,7 @@ template <typename T>
 Cell cellOf(const std::optional<T>& value) {
   return value ? Cell(int64_t(*value)) : Cell();
 }
-Cell textOf(const std::optional<std::string>& value) { return value ? Cell(*value) : Cell(); }
+Cell textOf(const Text& value) { return value ? Cell(*value) : Cell(); }
 
 // The command line as `processes --format csv` writes it; NULL when argv is unknown.
 Cell argvOf(const Image* image) { return image && image->argv ? Cell(argvLine(image)) : Cell(); }
@@ -143,7 +143,7 @@ Status insertProcess(Database& db, const Statements& s, const TraceView& view, c
 Status insertExecs(Database& db, const Statements& s, const TraceView& view, const Process& p) {
   int64_t seq = 0;
   for (const auto& exec : p.execs) {
-    const Image* image = exec.image.get();
+    const Image* image = exec.image;
     auto status = db.insert(s.exec, {int64_t(view.index), int64_t(p.id), seq++, cellOf(exec.timeNs),
                                      textOf(image->exe), argvOf(image), textOf(image->cwd)});
     if (!status) return status;

@@ -30,11 +30,18 @@ Interval effectiveLife(const Process& process, const Span& span) {
   return {start, std::max(start, end)};
 }
 
-std::string groupName(const Image* image) {
+namespace {
+
+// groupName() as a view into the model: no copy per exec.
+std::string_view groupView(const Image* image) {
   if (image && image->exe && !image->exe->empty()) return *image->exe;
   if (image && image->argv && !image->argv->empty() && !image->argv->front().empty()) return image->argv->front();
   return "?";
 }
+
+}  // namespace
+
+std::string groupName(const Image* image) { return std::string(groupView(image)); }
 
 // --- Commands ------------------------------------------------------------------
 
@@ -45,7 +52,7 @@ int64_t addSaturated(int64_t a, int64_t b) {
 
 std::vector<CommandStats> commandStats(const Model& model, const Scope& scope) {
   Span span = spanOf(model);
-  std::unordered_map<std::string, CommandStats> groups;
+  std::unordered_map<std::string_view, CommandStats> groups;  // views into the model
   for (const auto& process : model.processes) {
     if (!scope.contains(process.id)) continue;
     Interval life = effectiveLife(process, span);
@@ -55,9 +62,9 @@ std::vector<CommandStats> commandStats(const Model& model, const Scope& scope) {
       bool last = i + 1 == process.execs.size();
       int64_t end = last ? life.endNs : process.execs[i + 1].timeNs.value_or(life.endNs);
       int64_t duration = std::max<int64_t>(0, end - *exec.timeNs);
-      std::string name = groupName(exec.image.get());
+      std::string_view name = groupView(exec.image);
       CommandStats& stats = groups[name];
-      stats.exe = std::move(name);
+      if (stats.runs == 0) stats.exe = name;
       ++stats.runs;
       if (last && !process.ended()) ++stats.openRuns;
       stats.totalNs = addSaturated(stats.totalNs, duration);

@@ -8,7 +8,7 @@ void jsonProcessRef(JsonWriter& json, const Process& p) {
   json.key("id").value(p.id).key("pid").value(p.pid);
   json.key("command").value(commandText(p));
   const Image* image = p.lastImage();
-  json.key("exe").value(image ? image->exe : std::nullopt);
+  json.key("exe").value(image ? image->exe : Text());
   json.key("argv");
   image && image->argv ? json.strings(*image->argv) : json.null();
 }

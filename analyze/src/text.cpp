@@ -63,7 +63,7 @@ std::string escapedText(std::string_view text, bool quoteSpaces) {
 std::string argvLine(const Image* image) {
   if (!image || !image->argv) return {};
   std::string line;
-  for (const auto& arg : *image->argv) {
+  for (std::string_view arg : *image->argv) {
     if (!line.empty()) line += ' ';
     line += arg.empty() ? "''" : escapedText(arg, true);
   }
@@ -74,7 +74,7 @@ std::string commandText(const Image* image) {
   if (!image) return "[unknown]";
   if (image->argv && !image->argv->empty()) {
     std::string line;
-    for (const auto& arg : *image->argv) {
+    for (std::string_view arg : *image->argv) {
       if (!line.empty()) line += ' ';
       line += arg.empty() ? "''" : escapedText(arg, true);
     }
@@ -87,9 +87,9 @@ std::string commandText(const Image* image) {
 }
 
 std::string commandText(const Process& process) {
-  if (!process.execs.empty()) return commandText(process.execs.back().image.get());
+  if (!process.execs.empty()) return commandText(process.execs.back().image);
   // std::string(...) + ...: GCC 12 warns falsely on "literal" + std::string&& (-Wrestrict, bug 105329).
-  if (process.inherited) return std::string("(fork) ") + commandText(process.inherited.get());
+  if (process.inherited) return std::string("(fork) ") + commandText(process.inherited);
   if (!process.comm.empty()) return std::string("[") + escapedText(process.comm) + "]";
   return "[unknown]";
 }
@@ -226,6 +226,12 @@ JsonWriter& JsonWriter::null() {
 JsonWriter& JsonWriter::strings(const std::vector<std::string>& list) {
   beginArray();
   for (const auto& item : list) value(std::string_view(item));
+  return endArray();
+}
+
+JsonWriter& JsonWriter::strings(const Argv& list) {
+  beginArray();
+  for (std::string_view item : list) value(item);
   return endArray();
 }
 

@@ -69,7 +69,9 @@ class JsonWriter {
   JsonWriter& value(const std::optional<T>& maybe) {
     return maybe ? value(*maybe) : null();
   }
+  JsonWriter& value(const Text& text) { return text ? value(std::string_view(*text)) : null(); }
   JsonWriter& strings(const std::vector<std::string>& list);
+  JsonWriter& strings(const Argv& list);
 
  private:
   void separate();

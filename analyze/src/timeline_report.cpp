@@ -73,7 +73,7 @@ void processArgs(JsonWriter& json, const TraceView& view, const Process& p, cons
     json.strings(*image->argv);
   else
     json.null();
-  json.key("exe").value(image ? image->exe : std::nullopt).key("cwd").value(image ? image->cwd : std::nullopt);
+  json.key("exe").value(image ? image->exe : Text()).key("cwd").value(image ? image->cwd : Text());
   json.key("exit_status").value(p.exitStatus).key("term_signal").value(p.termSignal);
   json.key("core_dumped");
   p.ended() && p.exitCode ? json.value(p.coreDumped) : json.null();

@@ -12,17 +12,6 @@ using format::InfoField;
 
 constexpr int64_t kLow = INT64_MIN, kHigh = INT64_MAX;
 
-std::shared_ptr<Image> imageFrom(const format::ProcessInfo& info) {
-  auto image = std::make_shared<Image>();
-  image->infoSeen = true;
-  if (info.has(InfoField::exe)) image->exe = info.exe;
-  if (info.has(InfoField::argv)) image->argv = info.argv;
-  if (info.has(InfoField::cwd)) image->cwd = info.cwd;
-  for (const auto& miss : info.misses)
-    if (miss.field == InfoField::argv || miss.field == InfoField::all) image->argvMiss = miss.reason;
-  return image;
-}
-
 void takeIds(Process& process, const format::ProcessInfo& info) {
   if (!info.has(InfoField::ids)) return;
   process.ruid = info.ruid;
@@ -42,6 +31,29 @@ std::string describeGap(const format::Gap& gap) {
 
 // --- Process info and snapshots ------------------------------------------------
 
+Text ProcessTracker::intern(const std::string& text) {
+  if (auto it = texts_.find(text); it != texts_.end()) return Text(it->second);
+  const std::string& stored = model_.texts.emplace_back(text);
+  texts_.emplace(stored, &stored);
+  return Text(&stored);
+}
+
+void ProcessTracker::fillImage(Image& image, const format::ProcessInfo& info) {
+  image = Image{};
+  image.infoSeen = true;
+  if (info.has(InfoField::exe)) image.exe = intern(info.exe);
+  if (info.has(InfoField::argv)) image.argv.emplace(info.argv);
+  if (info.has(InfoField::cwd)) image.cwd = intern(info.cwd);
+  for (const auto& miss : info.misses)
+    if (miss.field == InfoField::argv || miss.field == InfoField::all) image.argvMiss = miss.reason;
+}
+
+Image* ProcessTracker::imageFrom(const format::ProcessInfo& info) {
+  Image* image = newImage();
+  fillImage(*image, info);
+  return image;
+}
+
 void ProcessTracker::onProcessInfo(int64_t captureNs, const format::ProcessInfo& info) {
   seeCapture(captureNs);
   if (info.reason == format::InfoReason::snapshot) {
@@ -56,7 +68,7 @@ void ProcessTracker::onProcessInfo(int64_t captureNs, const format::ProcessInfo&
     if (!exec.timeNs || exec.image->infoSeen) continue;
     if (captureNs - *exec.timeNs > options_.execInfoWindowNs) continue;  // too old: its record was lost
     if (*exec.timeNs - captureNs > options_.reorderToleranceNs) break;   // read before the exec happened
-    *exec.image = std::move(*imageFrom(info));
+    fillImage(*exec.image, info);
     takeIds(*process, info);
     return;
   }
@@ -136,7 +148,9 @@ Model ProcessTracker::finish() {
   markLosses();
   countFindings();
   live_.clear();
-  byPid_.clear();
+  byPid_ = {};
+  byOtherPid_.clear();
+  texts_.clear();
   return std::move(model_);
 }
 

@@ -6,10 +6,14 @@
 // Plain values, no I/O: ProcessTracker builds a Model, reports read it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <deque>
+#include <iosfwd>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "proctape/analyze/counters.h"
@@ -20,12 +24,80 @@ namespace proctape::analyze {
 // 1-based position in Model::processes; 0 means "none".
 using ProcessId = uint32_t;
 
+// An optional string that the model stores once however many processes
+// name it (executables and working directories repeat across thousands of
+// processes): a pointer to the string in Model::texts, or none.
+class Text {
+ public:
+  Text() = default;
+  explicit Text(const std::string* text) : text_(text) {}
+  bool has_value() const { return text_ != nullptr; }
+  explicit operator bool() const { return text_ != nullptr; }
+  const std::string& operator*() const { return *text_; }
+  const std::string* operator->() const { return text_; }
+  std::optional<std::string_view> view() const {
+    return text_ ? std::optional<std::string_view>(*text_) : std::nullopt;
+  }
+  friend bool operator==(const Text& a, std::string_view b) { return a.text_ && *a.text_ == b; }
+  friend std::ostream& operator<<(std::ostream& out, const Text& text);
+
+ private:
+  const std::string* text_ = nullptr;
+};
+
+// An argument vector in one block of memory (each argument's length, then its
+// bytes), so that keeping a process's argv costs one allocation and about the
+// bytes of the arguments, not a std::string per argument.
+class Argv {
+ public:
+  class Iterator {
+   public:
+    using value_type = std::string_view;
+    using difference_type = std::ptrdiff_t;
+    Iterator() = default;
+    Iterator(const uint8_t* at, size_t left) : at_(at), left_(left) {}
+    std::string_view operator*() const;
+    Iterator& operator++();
+    Iterator operator++(int) {
+      Iterator before = *this;
+      ++*this;
+      return before;
+    }
+    bool operator==(const Iterator& other) const { return left_ == other.left_; }
+
+   private:
+    const uint8_t* at_ = nullptr;
+    size_t left_ = 0;  // arguments from here to the end
+  };
+
+  Argv() = default;
+  explicit Argv(const std::vector<std::string>& args);
+  Argv(const Argv& other);
+  Argv& operator=(const Argv& other);
+  Argv(Argv&&) noexcept = default;
+  Argv& operator=(Argv&&) noexcept = default;
+
+  size_t size() const { return count_; }
+  bool empty() const { return count_ == 0; }
+  std::string_view front() const { return *begin(); }
+  Iterator begin() const { return {data_.get(), count_}; }
+  Iterator end() const { return {nullptr, 0}; }
+  std::vector<std::string> strings() const;
+  friend bool operator==(const Argv& a, const std::vector<std::string>& b);
+  friend std::ostream& operator<<(std::ostream& out, const Argv& argv);
+
+ private:
+  std::unique_ptr<uint8_t[]> data_;
+  uint32_t bytes_ = 0;
+  uint32_t count_ = 0;
+};
+
 // What /proc said about an exec'd image (a process-info record). A field the
 // recorder could not read is empty (a miss), never an empty string or list.
 struct Image {
-  std::optional<std::string> exe;
-  std::optional<std::vector<std::string>> argv;
-  std::optional<std::string> cwd;
+  Text exe;
+  std::optional<Argv> argv;
+  Text cwd;
   bool infoSeen = false;  // a process-info record was matched to it
   // Why argv is missing, when the record said so.
   std::optional<format::MissReason> argvMiss;
@@ -33,7 +105,7 @@ struct Image {
 
 struct Exec {
   std::optional<int64_t> timeNs;  // empty: the image was already running when the trace started
-  std::shared_ptr<Image> image;   // never null
+  Image* image = nullptr;         // never null; in Model::images
 };
 
 // Process flags (bits of Process::flags). Names in toString(ProcessFlag).
@@ -70,7 +142,7 @@ struct Process {
   std::optional<int> termSignal;        // the signal that killed it
   bool coreDumped = false;
   std::vector<Exec> execs;              // in order; a snapshot process starts with its running image
-  std::shared_ptr<Image> inherited;     // the parent's image at the fork (runs until the first exec)
+  Image* inherited = nullptr;           // the parent's image at the fork (runs until the first exec)
   std::optional<uint32_t> ruid, euid, rgid, egid;
   std::optional<int32_t> tracerPid;     // the last tracer to attach
   std::string comm;                     // the last comm event of its leader thread
@@ -102,9 +174,18 @@ struct LossNotice {
   std::string detail;                 // what and where, for people
 };
 
-// One trace's analysis.
+// One trace's analysis. Processes point into its images and texts: move a
+// Model, never copy it.
 struct Model {
+  Model() = default;
+  Model(Model&&) noexcept = default;
+  Model& operator=(Model&&) noexcept = default;
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
   std::vector<Process> processes;     // processes[id - 1]
+  std::deque<Image> images;           // every exec's image (a deque: they stay where they are)
+  std::deque<std::string> texts;      // each distinct exe and cwd, once
   Counters counters;
   std::vector<LossNotice> losses;
   std::vector<format::ClockAnchor> anchors;  // in capture order, to map times to wall clock

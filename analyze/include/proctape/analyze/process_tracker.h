@@ -23,6 +23,8 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -97,15 +99,27 @@ class ProcessTracker {
   void endUnknown(Process& process, int64_t goneByNs);
   void setCredentials(Process& process, std::optional<uint32_t>& real, std::optional<uint32_t>& effective,
                       uint32_t newReal, uint32_t newEffective);
-  std::shared_ptr<Image> imageOf(ProcessId id) const;
+  Image* imageOf(ProcessId id) const;
+  Image* newImage() { return &model_.images.emplace_back(); }
+  // The image a process-info record describes, in a new Image.
+  Image* imageFrom(const format::ProcessInfo& info);
+  void fillImage(Image& image, const format::ProcessInfo& info);
+  // `text`, stored once in the model.
+  Text intern(const std::string& text);
+  ProcessId& slotOf(int32_t pid);
   void breakCycles();
   void markLosses();
   void countFindings();
 
   TrackerOptions options_;
   Model model_;
-  std::unordered_map<int32_t, ProcessId> byPid_;  // the latest incarnation of each pid
+  // The latest incarnation of each pid: a table for the usual pids (below
+  // kPidTable, grown as needed), a map for the others.
+  static constexpr int32_t kPidTable = 1 << 22;  // PID_MAX_LIMIT on 64-bit Linux
+  std::vector<ProcessId> byPid_;
+  std::unordered_map<int32_t, ProcessId> byOtherPid_;
   std::unordered_map<ProcessId, Live> live_;      // state of processes with threads or a pending end
+  std::unordered_map<std::string_view, const std::string*> texts_;  // into model_.texts
   std::optional<int64_t> lastCaptureNs_;
   std::optional<int64_t> lastLossNs_;
 };
