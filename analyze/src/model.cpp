@@ -28,6 +28,31 @@ const Image* Process::lastImage() const {
   return inherited;
 }
 
+void ExecList::push_back(const Exec& exec) {
+  if (size_ == 0)
+    first_ = exec;
+  else
+    more_.push_back(exec);
+  ++size_;
+}
+
+void ExecList::popFront() {
+  if (size_ == 0) return;
+  if (!more_.empty()) {
+    first_ = more_.front();
+    more_.erase(more_.begin());
+  } else {
+    first_ = Exec{};
+  }
+  --size_;
+}
+
+Process& ProcessList::emplace_back() {
+  if (size_ % kBlock == 0) blocks_.emplace_back().reserve(kBlock);
+  ++size_;
+  return blocks_.back().emplace_back();
+}
+
 std::ostream& operator<<(std::ostream& out, const Text& text) {
   return text ? out << '"' << *text << '"' : out << "(none)";
 }

@@ -129,7 +129,7 @@ void ProcessTracker::join(ProcessId childId, ProcessId parentId, int32_t parentT
     // running, unless an exec followed.
     if (!child.execs.empty() && !child.execs.front().timeNs) {
       if (!child.inherited) child.inherited = child.execs.front().image;
-      child.execs.erase(child.execs.begin());
+      child.execs.popFront();
     }
   } else {
     model_.counters.add(child.ended() ? Counter::exitBeforeFork : Counter::forkDeliveredLate);

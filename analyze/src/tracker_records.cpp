@@ -1,6 +1,7 @@
 // ProcessTracker: side records (process info, snapshots, gaps, damage) and
 // the end of the analysis.
 #include <algorithm>
+#include <cstring>
 
 #include "proctape/analyze/process_tracker.h"
 #include "time_limits.h"
@@ -31,10 +32,28 @@ std::string describeGap(const format::Gap& gap) {
 
 // --- Process info and snapshots ------------------------------------------------
 
+namespace {
+
+size_t quickHash(const std::string& text) {
+  uint64_t head = 0, tail = 0;
+  std::memcpy(&head, text.data(), std::min<size_t>(8, text.size()));
+  if (text.size() > 8) std::memcpy(&tail, text.data() + text.size() - 8, 8);
+  uint64_t h = (head * 0x9e3779b97f4a7c15) ^ (tail * 0xc2b2ae3d27d4eb4f) ^ text.size();
+  return size_t(h ^ (h >> 29));
+}
+
+}  // namespace
+
 Text ProcessTracker::intern(const std::string& text) {
-  if (auto it = texts_.find(text); it != texts_.end()) return Text(it->second);
-  const std::string& stored = model_.texts.emplace_back(text);
-  texts_.emplace(stored, &stored);
+  const StoredText*& recent = recentTexts_[quickHash(text) % recentTexts_.size()];
+  if (recent && recent->text == text) return Text(recent);
+  if (auto it = texts_.find(text); it != texts_.end()) {
+    recent = it->second;
+    return Text(recent);
+  }
+  const StoredText& stored = model_.texts.emplace_back(StoredText{text, uint32_t(model_.texts.size())});
+  texts_.emplace(stored.text, &stored);
+  recent = &stored;
   return Text(&stored);
 }
 
@@ -151,6 +170,7 @@ Model ProcessTracker::finish() {
   byPid_ = {};
   byOtherPid_.clear();
   texts_.clear();
+  recentTexts_ = {};
   return std::move(model_);
 }
 

@@ -24,25 +24,34 @@ namespace proctape::analyze {
 // 1-based position in Model::processes; 0 means "none".
 using ProcessId = uint32_t;
 
+// A string the model stores once, however many processes name it, with its
+// position among those (Model::texts).
+struct StoredText {
+  std::string text;
+  uint32_t index = 0;
+};
+
 // An optional string that the model stores once however many processes
 // name it (executables and working directories repeat across thousands of
 // processes): a pointer to the string in Model::texts, or none.
 class Text {
  public:
   Text() = default;
-  explicit Text(const std::string* text) : text_(text) {}
+  explicit Text(const StoredText* text) : text_(text) {}
   bool has_value() const { return text_ != nullptr; }
   explicit operator bool() const { return text_ != nullptr; }
-  const std::string& operator*() const { return *text_; }
-  const std::string* operator->() const { return text_; }
+  const std::string& operator*() const { return text_->text; }
+  const std::string* operator->() const { return &text_->text; }
+  // Its position in Model::texts (the same for equal strings); has_value() first.
+  uint32_t index() const { return text_->index; }
   std::optional<std::string_view> view() const {
-    return text_ ? std::optional<std::string_view>(*text_) : std::nullopt;
+    return text_ ? std::optional<std::string_view>(text_->text) : std::nullopt;
   }
-  friend bool operator==(const Text& a, std::string_view b) { return a.text_ && *a.text_ == b; }
+  friend bool operator==(const Text& a, std::string_view b) { return a.text_ && a.text_->text == b; }
   friend std::ostream& operator<<(std::ostream& out, const Text& text);
 
  private:
-  const std::string* text_ = nullptr;
+  const StoredText* text_ = nullptr;
 };
 
 // An argument vector in one block of memory (each argument's length, then its
@@ -108,6 +117,54 @@ struct Exec {
   Image* image = nullptr;         // never null; in Model::images
 };
 
+// A process's execs, in order: the first inside the process (most processes
+// exec once), any others in a vector. The parts of std::vector it needs.
+class ExecList {
+ public:
+  class Iterator {
+   public:
+    using value_type = Exec;
+    using difference_type = std::ptrdiff_t;
+    Iterator() = default;
+    Iterator(const ExecList* list, size_t at) : list_(list), at_(at) {}
+    const Exec& operator*() const { return (*list_)[at_]; }
+    const Exec* operator->() const { return &(*list_)[at_]; }
+    Iterator& operator++() {
+      ++at_;
+      return *this;
+    }
+    Iterator operator++(int) {
+      Iterator before = *this;
+      ++at_;
+      return before;
+    }
+    bool operator==(const Iterator& other) const { return at_ == other.at_; }
+
+   private:
+    const ExecList* list_ = nullptr;
+    size_t at_ = 0;
+  };
+
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  Exec& operator[](size_t i) { return i == 0 ? first_ : more_[i - 1]; }
+  const Exec& operator[](size_t i) const { return i == 0 ? first_ : more_[i - 1]; }
+  Exec& front() { return first_; }
+  const Exec& front() const { return first_; }
+  Exec& back() { return (*this)[size_ - 1]; }
+  const Exec& back() const { return (*this)[size_ - 1]; }
+  Iterator begin() const { return {this, 0}; }
+  Iterator end() const { return {this, size_}; }
+  void push_back(const Exec& exec);
+  // Removes the first exec.
+  void popFront();
+
+ private:
+  Exec first_;
+  std::vector<Exec> more_;
+  uint32_t size_ = 0;
+};
+
 // Process flags (bits of Process::flags). Names in toString(ProcessFlag).
 enum ProcessFlag : uint32_t {
   kStartBeforeTrace = 1u << 0,      // in the snapshot: it started before the recording
@@ -141,7 +198,7 @@ struct Process {
   std::optional<int> exitStatus;        // 0-255, for a normal exit
   std::optional<int> termSignal;        // the signal that killed it
   bool coreDumped = false;
-  std::vector<Exec> execs;              // in order; a snapshot process starts with its running image
+  ExecList execs;                       // in order; a snapshot process starts with its running image
   Image* inherited = nullptr;           // the parent's image at the fork (runs until the first exec)
   std::optional<uint32_t> ruid, euid, rgid, egid;
   std::optional<int32_t> tracerPid;     // the last tracer to attach
@@ -174,6 +231,57 @@ struct LossNotice {
   std::string detail;                 // what and where, for people
 };
 
+// The processes of a model, by id - 1: a vector in blocks of 4096, so that
+// growing never copies a process (nor touches twice the memory it needs).
+// The parts of std::vector it needs.
+class ProcessList {
+ public:
+  static constexpr size_t kBlock = 4096;
+
+  template <typename List, typename Value>
+  class BasicIterator {
+   public:
+    using value_type = Process;
+    using difference_type = std::ptrdiff_t;
+    BasicIterator() = default;
+    BasicIterator(List* list, size_t at) : list_(list), at_(at) {}
+    Value& operator*() const { return (*list_)[at_]; }
+    Value* operator->() const { return &(*list_)[at_]; }
+    BasicIterator& operator++() {
+      ++at_;
+      return *this;
+    }
+    BasicIterator operator++(int) {
+      BasicIterator before = *this;
+      ++at_;
+      return before;
+    }
+    bool operator==(const BasicIterator& other) const { return at_ == other.at_; }
+
+   private:
+    List* list_ = nullptr;
+    size_t at_ = 0;
+  };
+  using iterator = BasicIterator<ProcessList, Process>;
+  using const_iterator = BasicIterator<const ProcessList, const Process>;
+
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  Process& operator[](size_t i) { return blocks_[i / kBlock][i % kBlock]; }
+  const Process& operator[](size_t i) const { return blocks_[i / kBlock][i % kBlock]; }
+  Process& back() { return (*this)[size_ - 1]; }
+  const Process& back() const { return (*this)[size_ - 1]; }
+  iterator begin() { return {this, 0}; }
+  iterator end() { return {this, size_}; }
+  const_iterator begin() const { return {this, 0}; }
+  const_iterator end() const { return {this, size_}; }
+  Process& emplace_back();
+
+ private:
+  std::vector<std::vector<Process>> blocks_;  // each reserved to kBlock, so never reallocated
+  size_t size_ = 0;
+};
+
 // One trace's analysis. Processes point into its images and texts: move a
 // Model, never copy it.
 struct Model {
@@ -183,9 +291,9 @@ struct Model {
   Model(const Model&) = delete;
   Model& operator=(const Model&) = delete;
 
-  std::vector<Process> processes;     // processes[id - 1]
+  ProcessList processes;              // processes[id - 1]
   std::deque<Image> images;           // every exec's image (a deque: they stay where they are)
-  std::deque<std::string> texts;      // each distinct exe and cwd, once
+  std::deque<StoredText> texts;       // each distinct exe and cwd, once (texts[i].index == i)
   Counters counters;
   std::vector<LossNotice> losses;
   std::vector<format::ClockAnchor> anchors;  // in capture order, to map times to wall clock

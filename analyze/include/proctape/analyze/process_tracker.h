@@ -22,6 +22,7 @@
 //   waiting for one, within options.execInfoWindowNs of capture time.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -119,7 +120,10 @@ class ProcessTracker {
   std::vector<ProcessId> byPid_;
   std::unordered_map<int32_t, ProcessId> byOtherPid_;
   std::unordered_map<ProcessId, Live> live_;      // state of processes with threads or a pending end
-  std::unordered_map<std::string_view, const std::string*> texts_;  // into model_.texts
+  std::unordered_map<std::string_view, const StoredText*> texts_;  // into model_.texts
+  // Texts interned lately, by a cheap hash of their length and ends: most
+  // lookups (a build's cwd, its compiler) end here, without hashing the string.
+  std::array<const StoredText*, 1024> recentTexts_{};
   std::optional<int64_t> lastCaptureNs_;
   std::optional<int64_t> lastLossNs_;
 };
