@@ -26,8 +26,8 @@ struct Frame {
 
 class PathWalker {
  public:
-  PathWalker(const Model& model, const ProcessTree& tree, const Scope& scope)
-      : model_(model), tree_(tree), scope_(scope), span_(spanOf(model)) {}
+  PathWalker(const Model& model, const ProcessTree& tree, const Scope& scope, const Span& span)
+      : model_(model), tree_(tree), scope_(scope), span_(span) {}
 
   std::vector<CriticalStep> walk(Interval window) {
     stack_.push_back(frame(0, 0, window, scope_.roots));
@@ -37,7 +37,7 @@ class PathWalker {
   }
 
  private:
-  Frame frame(ProcessId id, uint32_t depth, Interval part, const std::vector<ProcessId>& ids) const {
+  Frame frame(ProcessId id, uint32_t depth, Interval part, std::span<const ProcessId> ids) const {
     Frame f{id, depth, part.startNs, part.endNs, {}, 0};
     for (ProcessId child : ids)
       if (scope_.contains(child)) f.children.push_back({child, effectiveLife(*model_.find(child), span_)});
@@ -90,8 +90,13 @@ class PathWalker {
 
 std::vector<CriticalStep> criticalPath(const Model& model, const ProcessTree& tree, const Scope& scope,
                                        Interval window) {
+  return criticalPath(model, tree, scope, window, spanOf(model));
+}
+
+std::vector<CriticalStep> criticalPath(const Model& model, const ProcessTree& tree, const Scope& scope,
+                                       Interval window, const Span& span) {
   if (window.endNs <= window.startNs) return {};
-  auto steps = PathWalker(model, tree, scope).walk(window);
+  auto steps = PathWalker(model, tree, scope, span).walk(window);
   double wall = double(window.endNs - window.startNs);
   for (auto& step : steps) step.share = double(step.toNs - step.fromNs) / wall;
   return steps;

@@ -27,17 +27,20 @@ void addSubtree(const ProcessTree& tree, ProcessId root, Scope& scope) {
 
 }  // namespace
 
-ProcessTree::ProcessTree(const Model& model) : children_(model.processes.size() + 1) {
-  for (const auto& process : model.processes) {
-    ProcessId parent = model.find(process.parentId) ? process.parentId : 0;
-    children_[parent].push_back(process.id);
-  }
+ProcessTree::ProcessTree(const Model& model) : first_(model.processes.size() + 2, 0), children_(model.processes.size()) {
+  auto parentOf = [&model](const Process& process) { return model.find(process.parentId) ? process.parentId : 0; };
+  // Count each parent's children, then place them, in id order, after the counts before.
+  for (const auto& process : model.processes) ++first_[parentOf(process) + 1];
+  for (size_t i = 1; i < first_.size(); ++i) first_[i] += first_[i - 1];
+  std::vector<uint32_t> next(first_.begin(), first_.end() - 1);
+  for (const auto& process : model.processes) children_[next[parentOf(process)]++] = process.id;
   auto byStart = [&model](ProcessId a, ProcessId b) {
     constexpr int64_t kUnknown = std::numeric_limits<int64_t>::min();
     int64_t startA = model.find(a)->startNs.value_or(kUnknown), startB = model.find(b)->startNs.value_or(kUnknown);
     return startA != startB ? startA < startB : a < b;
   };
-  for (auto& list : children_) std::sort(list.begin(), list.end(), byStart);
+  for (size_t id = 0; id + 1 < first_.size(); ++id)
+    std::sort(children_.begin() + first_[id], children_.begin() + first_[id + 1], byStart);
 }
 
 Result<Scope> selectScope(const Model& model, const ProcessTree& tree, const ScopeOptions& options,
@@ -64,7 +67,8 @@ Result<Scope> selectScope(const Model& model, const ProcessTree& tree, const Sco
     addSubtree(tree, root, scope);
     return scope;
   }
-  scope.roots = tree.children(0);
+  auto tops = tree.children(0);
+  scope.roots.assign(tops.begin(), tops.end());
   for (ProcessId top : scope.roots) addSubtree(tree, top, scope);
   return scope;
 }
@@ -78,7 +82,7 @@ std::vector<TreeEntry> walkTree(const ProcessTree& tree, const Scope& scope) {
     TreeEntry entry = stack.back();
     stack.pop_back();
     out.push_back(entry);
-    const auto& children = tree.children(entry.id);
+    auto children = tree.children(entry.id);
     for (auto it = children.rbegin(); it != children.rend(); ++it)
       if (scope.contains(*it)) stack.push_back({*it, entry.depth + 1});
   }

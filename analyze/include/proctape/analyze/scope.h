@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -25,10 +26,14 @@ class ProcessTree {
  public:
   explicit ProcessTree(const Model& model);
   // Children of `id`; id 0 gives the processes with no parent.
-  const std::vector<ProcessId>& children(ProcessId id) const { return children_[id]; }
+  std::span<const ProcessId> children(ProcessId id) const {
+    return {children_.data() + first_[id], first_[id + 1] - first_[id]};
+  }
 
  private:
-  std::vector<std::vector<ProcessId>> children_;
+  // One array for all: the children of `id` are children_[first_[id], first_[id + 1]).
+  std::vector<uint32_t> first_;
+  std::vector<ProcessId> children_;
 };
 
 struct Scope {

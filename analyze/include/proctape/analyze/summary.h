@@ -49,6 +49,8 @@ struct CommandStats {
 
 // Each exec is one run, from the exec to the process's next exec or its end.
 std::vector<CommandStats> commandStats(const Model& model, const Scope& scope);
+// The same with spanOf(model) given, as summarize() computes it once for all figures.
+std::vector<CommandStats> commandStats(const Model& model, const Scope& scope, const Span& span);
 // Sorted copies: by total time, or by the longest run, largest first, at most `n`.
 std::vector<CommandStats> topByTotal(std::vector<CommandStats> stats, size_t n);
 std::vector<CommandStats> topByMax(std::vector<CommandStats> stats, size_t n);
@@ -62,6 +64,8 @@ struct Parallelism {
 // Processes running at once: alive and with no child in scope alive (a parent
 // waiting for its children does not count), over [startNs, endNs).
 Parallelism parallelism(const Model& model, const ProcessTree& tree, const Scope& scope, Interval window);
+Parallelism parallelism(const Model& model, const ProcessTree& tree, const Scope& scope, Interval window,
+                        const Span& span);
 
 struct CriticalStep {
   ProcessId id = 0;    // 0: time in none of the roots (between them)
@@ -78,6 +82,8 @@ struct CriticalStep {
 // with no child of the path running.
 std::vector<CriticalStep> criticalPath(const Model& model, const ProcessTree& tree, const Scope& scope,
                                        Interval window);
+std::vector<CriticalStep> criticalPath(const Model& model, const ProcessTree& tree, const Scope& scope,
+                                       Interval window, const Span& span);
 
 struct SummaryOptions {
   size_t top = 10;
