@@ -38,11 +38,27 @@ void DecodePool::clear() {
   results_.clear();
 }
 
+void DecodePool::dispose(std::shared_ptr<DecodedChunk> chunk) {
+  {
+    std::lock_guard lock(mutex_);
+    garbage_.push_back(std::move(chunk));
+  }
+  wake_.notify_one();
+}
+
 void DecodePool::work() {
   std::unique_lock lock(mutex_);
   for (;;) {
-    wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    wake_.wait(lock, [&] { return stopping_ || !queue_.empty() || !garbage_.empty(); });
     if (stopping_) return;
+    if (!garbage_.empty()) {
+      auto garbage = std::move(garbage_);
+      garbage_.clear();
+      lock.unlock();
+      garbage.clear();  // the frees happen here, outside the lock
+      lock.lock();
+      continue;
+    }
     size_t chunk = queue_.front();
     queue_.pop_front();
     ++busy_;

@@ -32,6 +32,9 @@ class DecodePool {
   std::shared_ptr<DecodedChunk> take(size_t chunk);
   // Drops queued work and results, waiting for chunks being decoded now.
   void clear();
+  // Frees `chunk` on a worker: freeing a chunk (thousands of strings) is
+  // work the reading thread need not do, and the workers allocated them.
+  void dispose(std::shared_ptr<DecodedChunk> chunk);
 
  private:
   void work();
@@ -41,6 +44,7 @@ class DecodePool {
   std::condition_variable wake_;   // workers: work queued or stopping
   std::condition_variable done_;   // takers: a result arrived or a worker went idle
   std::deque<size_t> queue_;
+  std::vector<std::shared_ptr<DecodedChunk>> garbage_;  // to free
   std::unordered_map<size_t, std::shared_ptr<DecodedChunk>> results_;
   size_t busy_ = 0;
   bool stopping_ = false;

@@ -70,6 +70,8 @@ struct TraceReader::Impl {
   std::unique_ptr<DecodePool> pool;  // none: decode on the caller's thread
   std::deque<size_t> inFlight;       // submitted to the pool, in file order
   std::shared_ptr<DecodedChunk> current;
+  // Chunks read to their end, until no one else holds them: the pool frees them.
+  std::vector<std::shared_ptr<DecodedChunk>> retired;
   size_t position = 0;
   std::optional<int64_t> seekTime;
 
@@ -80,6 +82,7 @@ struct TraceReader::Impl {
     return decodeChunk(file->bytes(), file->path(), info, segments[info.segment].indexed);
   }
   void schedule();
+  void retire(std::shared_ptr<DecodedChunk> chunk);
   bool advanceChunk();
   void drain();
   void readMeta();
@@ -116,7 +119,24 @@ void TraceReader::Impl::schedule() {
   }
 }
 
+// Hands chunks that only this reader still holds to the pool to free. Others
+// may hold a chunk a while (events share its records, see currentChunk());
+// those are looked at again next time. Nothing else copies the handles of
+// retired chunks, so a count of one stays one.
+void TraceReader::Impl::retire(std::shared_ptr<DecodedChunk> chunk) {
+  if (!pool) return;  // freed here, on the only thread
+  if (chunk) retired.push_back(std::move(chunk));
+  std::erase_if(retired, [this](std::shared_ptr<DecodedChunk>& held) {
+    if (held.use_count() != 1) return false;
+    pool->dispose(std::move(held));
+    return true;
+  });
+  constexpr size_t kMaxRetired = 64;  // held elsewhere for long: let those free themselves
+  if (retired.size() > kMaxRetired) retired.erase(retired.begin(), retired.begin() + ptrdiff_t(retired.size() / 2));
+}
+
 bool TraceReader::Impl::advanceChunk() {
+  retire(std::move(current));
   schedule();
   if (pool && !inFlight.empty()) {
     current = pool->take(inFlight.front());
