@@ -94,6 +94,37 @@ std::string commandText(const Process& process) {
   return "[unknown]";
 }
 
+namespace {
+
+void appendCommandText(Buffer& out, const Image* image) {
+  if (!image) return out.append("[unknown]");
+  if (image->argv && !image->argv->empty()) {
+    bool first = true;
+    for (std::string_view arg : *image->argv) {
+      if (!first) out.append(' ');
+      first = false;
+      if (arg.empty())
+        out.append("''");
+      else
+        replay::appendTextString(out, arg, true);
+    }
+    return;
+  }
+  if (image->exe) return replay::appendTextString(out, *image->exe, false);
+  out.append(commandText(image));  // why it is unknown
+}
+
+}  // namespace
+
+void appendCommandText(Buffer& out, const Process& process) {
+  if (!process.execs.empty()) return appendCommandText(out, process.execs.back().image);
+  if (process.inherited) {
+    out.append("(fork) ");
+    return appendCommandText(out, process.inherited);
+  }
+  out.append(commandText(process));
+}
+
 std::string shortened(const std::string& text, size_t max) {
   if (text.size() <= max) return text;
   size_t cut = max;

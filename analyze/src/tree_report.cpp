@@ -63,7 +63,7 @@ Status writeTree(const std::vector<TraceView>& views, const ReportOptions& optio
       out.append(partial ? '?' : ' ');
       out.append(' ');
       for (uint32_t d = 0; d < entry.depth; ++d) out.append("  ");
-      out.append(commandText(p));
+      appendCommandText(out, p);
       appendDetails(out, p);
       if (out.size() < kFlushBytes) continue;
       if (auto status = sink.write(out.view()); !status) return status;
