@@ -94,22 +94,26 @@ pid_t spawn(const std::vector<std::string>& argv, const std::string& out, const 
   return pid;
 }
 
-// Waits for `pid`, sending SIGKILL after `timeout`.
-Finished reap(pid_t pid, std::chrono::milliseconds timeout) {
+// Waits up to `timeout` for `pid` to end.
+std::optional<Finished> waitFor(pid_t pid, std::chrono::milliseconds timeout) {
   Finished done;
   auto deadline = Clock::now() + timeout;
   for (;;) {
-    pid_t got = ::wait4(pid, &done.status, WNOHANG, &done.usage);
-    if (got == pid) return done;
-    if (Clock::now() > deadline) {
-      ::kill(pid, SIGKILL);
-      ::wait4(pid, &done.status, 0, &done.usage);
-      std::fprintf(stderr, "record_bench: pid %d did not stop within %lld ms; killed\n", pid,
-                   static_cast<long long>(timeout.count()));
-      return done;
-    }
+    if (::wait4(pid, &done.status, WNOHANG, &done.usage) == pid) return done;
+    if (Clock::now() > deadline) return std::nullopt;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
+}
+
+// Waits for `pid`, sending SIGKILL after `timeout`.
+Finished reap(pid_t pid, std::chrono::milliseconds timeout) {
+  if (auto done = waitFor(pid, timeout)) return *done;
+  ::kill(pid, SIGKILL);
+  Finished done;
+  ::wait4(pid, &done.status, 0, &done.usage);
+  std::fprintf(stderr, "record_bench: pid %d did not stop within %lld ms; killed\n", pid,
+               static_cast<long long>(timeout.count()));
+  return done;
 }
 
 double cpuOf(const rusage& usage) {
@@ -285,6 +289,10 @@ Finished underListener(const Listener& listener, const Options& options, Work wo
   work();
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   ::kill(pid, SIGINT);
+  // extrace, when it runs no command, ignores SIGINT; SIGTERM ends it (its
+  // rusage is whole either way). The others stop on SIGINT within a second.
+  if (auto done = waitFor(pid, std::chrono::seconds(5))) return *done;
+  ::kill(pid, SIGTERM);
   return reap(pid, std::chrono::seconds(60));
 }
 
