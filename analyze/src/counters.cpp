@@ -12,7 +12,7 @@ constexpr std::array<CounterInfo, kCounterCount> kCounters = {{
     {"damage", S::dataLoss, "damaged parts of the file (corrupt or truncated chunks, stray bytes)"},
     {"trace_not_closed", S::info, "the recorder did not close the file; every complete chunk was read"},
     {"bad_index", S::info, "the file's index was unusable; the chunks were scanned instead"},
-    {"processes_possibly_incomplete", S::dataLoss, "processes alive during a gap or a damaged part"},
+    {"processes_possibly_incomplete", S::dataLoss, "processes alive during a gap of process events or a damaged part"},
     {"exit_unknown_pid", S::dataLoss, "processes first seen at their exit (no fork seen, not in the snapshot)"},
     {"exec_without_fork", S::dataLoss, "processes first seen at an exec (no fork seen, not in the snapshot)"},
     {"event_unknown_pid", S::dataLoss, "processes first seen at another event (no fork seen, not in the snapshot)"},

@@ -11,7 +11,14 @@ namespace {
 
 using replay::EventType;
 
-void feed(ProcessTracker& tracker, const replay::Event& event) {
+// A gap may hide process events when its source is a proc connector, or one
+// the trace does not describe.
+bool gapOfProcessEvents(const replay::EventStream& stream, uint16_t sourceId) {
+  auto family = stream.familyOf(sourceId);
+  return !family || *family == netlink::kFamilyConnector;
+}
+
+void feed(ProcessTracker& tracker, const replay::EventStream& stream, const replay::Event& event) {
   switch (event.type) {
     case EventType::fork:
     case EventType::exec:
@@ -28,7 +35,9 @@ void feed(ProcessTracker& tracker, const replay::Event& event) {
     case EventType::decodeError:
       if (event.family == netlink::kFamilyConnector) tracker.onDecodeError(event.timeNs);
       break;
-    case EventType::gap: tracker.onGap(event.timeNs, std::get<format::Gap>(event.body)); break;
+    case EventType::gap:
+      tracker.onGap(event.timeNs, std::get<format::Gap>(event.body), gapOfProcessEvents(stream, event.sourceId));
+      break;
     case EventType::processInfo: tracker.onProcessInfo(event.timeNs, *std::get<replay::ProcessInfoPtr>(event.body)); break;
     case EventType::snapshot: tracker.onSnapshot(event.timeNs, *std::get<replay::SnapshotPtr>(event.body)); break;
     default: break;  // acks, rtnetlink, netlink control messages: nothing about processes
@@ -89,7 +98,7 @@ Result<AnalyzedTrace> loadTrace(const std::string& path, const LoadOptions& opti
       anchor = stream.anchor();
       if (anchor) tracker.onClocks(*anchor);
     }
-    feed(tracker, *event);
+    feed(tracker, stream, *event);
   }
   if (stream.stats().firstTimeNs) tracker.setSpan(*stream.stats().firstTimeNs, *stream.stats().lastTimeNs);
   trace.damage = reader->damage();

@@ -124,9 +124,8 @@ void writeSummaryMarkdown(Buffer& out, const std::vector<TraceView>& views, cons
     mdTrace(out, views[i], summaries[i]);
   }
   if (views.size() < 2) return;
-  out.append("\n### All " + std::to_string(views.size()) + " traces\n\n" + std::to_string(totals.processes) +
-             " processes, " + std::to_string(totals.execs) + " execs, " + std::to_string(totals.failures) +
-             " failures.\n");
+  out.append("\n### All " + std::to_string(views.size()) + " traces\n\n" + counted(totals.processes, "process", "processes") +
+             ", " + counted(totals.execs, "exec", "execs") + ", " + counted(totals.failures, "failure", "failures") + ".\n");
   mdTop(out, "Top commands by total time", totals.topByTotal);
   mdTop(out, "Top commands by longest run", totals.topByMax);
 }

@@ -63,8 +63,8 @@ void textFailures(Buffer& out, const Model& model, const Summary& s) {
 
 void textCriticalPath(Buffer& out, const Model& model, const Summary& s) {
   if (s.criticalPath.empty()) return;
-  out.append("Critical path (" + formatDuration(s.wallNs) + ", " + std::to_string(s.criticalPath.size()) +
-             " steps)\n");
+  out.append("Critical path (" + formatDuration(s.wallNs) + ", " + counted(s.criticalPath.size(), "step", "steps") +
+             ")\n");
   size_t hidden = 0;
   double hiddenShare = 0;
   char line[64];
@@ -139,9 +139,8 @@ void writeSummaryText(Buffer& out, const std::vector<TraceView>& views, const st
     textSummary(out, views[i], summaries[i]);
   }
   if (views.size() < 2) return;
-  out.append("\nAll " + std::to_string(views.size()) + " traces: " + std::to_string(totals.processes) +
-             " processes, " + std::to_string(totals.execs) + " execs, " + std::to_string(totals.failures) +
-             " failures\n");
+  out.append("\nAll " + std::to_string(views.size()) + " traces: " + counted(totals.processes, "process", "processes") +
+             ", " + counted(totals.execs, "exec", "execs") + ", " + counted(totals.failures, "failure", "failures") + "\n");
   textTop(out, "Top commands by total time, all traces", totals.topByTotal);
   textTop(out, "Top commands by longest run, all traces", totals.topByMax);
 }

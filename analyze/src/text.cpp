@@ -10,6 +10,10 @@
 
 namespace proctape::analyze {
 
+std::string counted(uint64_t n, std::string_view one, std::string_view many) {
+  return std::to_string(n) + " " + std::string(n == 1 ? one : many);
+}
+
 std::string formatDuration(int64_t ns) {
   char text[48];
   if (ns >= 1'000'000'000 || ns <= -1'000'000'000)

@@ -16,6 +16,8 @@ namespace proctape::analyze {
 
 using replay::Buffer;
 
+// "1 event", "2 events": `n` and the noun in its number.
+std::string counted(uint64_t n, std::string_view one, std::string_view many);
 // "1.234s", "12.5ms", "870us".
 std::string formatDuration(int64_t ns);
 // Seconds with three decimals, no unit: "1.234".

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "proctape/analyze/load.h"
+#include "text.h"
 
 namespace proctape::analyze {
 namespace {
@@ -76,10 +77,10 @@ void Tool::reportQuality(const AnalyzedTrace& trace, const Scope& scope) const {
   if (c.get(Counter::gaps) == 0 && trace.damage.empty() && incomplete == 0) return;
   std::string text = trace.path + ": ";
   if (c.get(Counter::gaps))
-    text += "gap records: " + std::to_string(c.get(Counter::gaps)) + " (" + std::to_string(c.get(Counter::eventsLost)) +
-            " events lost" + (c.get(Counter::gapsCountUnknown) ? ", and more uncounted" : "") + "); ";
+    text += "gap records: " + std::to_string(c.get(Counter::gaps)) + " (" + counted(c.get(Counter::eventsLost), "event", "events") +
+            " lost" + (c.get(Counter::gapsCountUnknown) ? ", and more uncounted" : "") + "); ";
   if (!trace.damage.empty()) text += "damaged parts: " + std::to_string(trace.damage.size()) + "; ";
-  text += std::to_string(incomplete) + " processes in scope may be incomplete (flag possibly_incomplete; "
+  text += counted(incomplete, "process", "processes") + " in scope may be incomplete (flag possibly_incomplete; "
           "`summary` lists them)";
   say(text);
 }

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "proctape/analyze/process_tracker.h"
+#include "text.h"
 #include "time_limits.h"
 
 namespace proctape::analyze {
@@ -23,7 +24,7 @@ void takeIds(Process& process, const format::ProcessInfo& info) {
 
 std::string describeGap(const format::Gap& gap) {
   std::string text = std::string("gap on source ") + std::to_string(gap.sourceId) + " (" + toString(gap.reason) + "): ";
-  text += gap.lostCount ? std::to_string(*gap.lostCount) + " events lost" : std::string("events lost, count unknown");
+  text += gap.lostCount ? counted(*gap.lostCount, "event", "events") + " lost" : std::string("events lost, count unknown");
   if (!gap.detail.empty()) text += ": " + gap.detail;
   return text;
 }
@@ -139,7 +140,7 @@ void ProcessTracker::resolveSnapshotParent(Process& process) {
 
 // --- Losses --------------------------------------------------------------------
 
-void ProcessTracker::onGap(int64_t captureNs, const format::Gap& gap) {
+void ProcessTracker::onGap(int64_t captureNs, const format::Gap& gap, bool ofProcessEvents) {
   std::optional<int64_t> from = lastCaptureNs_;
   seeCapture(captureNs);
   model_.counters.add(Counter::gaps);
@@ -147,8 +148,9 @@ void ProcessTracker::onGap(int64_t captureNs, const format::Gap& gap) {
     model_.counters.add(Counter::eventsLost, *gap.lostCount);
   else
     model_.counters.add(Counter::gapsCountUnknown);
-  model_.losses.push_back({LossKind::gap, from, lastCaptureNs_, gap.lostCount, describeGap(gap)});
-  lastLossNs_ = lastCaptureNs_;
+  bool mayHide = ofProcessEvents && gap.lostCount != 0u;
+  model_.losses.push_back({LossKind::gap, from, lastCaptureNs_, gap.lostCount, describeGap(gap), mayHide});
+  if (mayHide) lastLossNs_ = lastCaptureNs_;
 }
 
 void ProcessTracker::onDamage(LossNotice notice, Counter counter) {
@@ -205,14 +207,25 @@ void ProcessTracker::markLosses() {
   std::stable_sort(losses.begin(), losses.end(), [](const LossNotice& a, const LossNotice& b) {
     return a.toNs.value_or(kHigh) < b.toNs.value_or(kHigh);
   });
-  std::vector<int64_t> minFromAfter(losses.size() + 1, kHigh);  // the earliest `from` of losses[i..]
-  for (size_t i = losses.size(); i-- > 0;) minFromAfter[i] = std::min(minFromAfter[i + 1], losses[i].fromNs.value_or(kLow));
+  // The stretches that may hide process events, as [from, to], by `to`.
+  struct Stretch {
+    int64_t fromNs, toNs;
+  };
+  std::vector<Stretch> stretches;
+  for (const auto& loss : losses)
+    if (loss.mayHideProcessEvents) stretches.push_back({loss.fromNs.value_or(kLow), loss.toNs.value_or(kHigh)});
+  // minFromAfter[i]: the earliest `from` of stretches[i..]. A process
+  // [start, end] overlaps one of them iff, among those ending at or after its
+  // start, one begins at or before its end.
+  std::vector<int64_t> minFromAfter(stretches.size() + 1, kHigh);
+  for (size_t i = stretches.size(); i-- > 0;) minFromAfter[i] = std::min(minFromAfter[i + 1], stretches[i].fromNs);
   for (auto& process : model_.processes) {
     int64_t start = process.startNs.value_or(kLow);
     int64_t end = process.endNs ? *process.endNs : process.goneByNs.value_or(kHigh);
-    auto first = std::lower_bound(losses.begin(), losses.end(), start,
-                                  [](const LossNotice& loss, int64_t t) { return loss.toNs.value_or(kHigh) < t; });
-    if (minFromAfter[size_t(first - losses.begin())] <= end) {
+    auto first = std::lower_bound(stretches.begin(), stretches.end(), start,
+                                  [](const Stretch& stretch, int64_t t) { return stretch.toNs < t; });
+    if (first == stretches.end()) continue;  // every loss ended before it started
+    if (minFromAfter[size_t(first - stretches.begin())] <= end) {
       process.flags |= kPossiblyIncomplete;
       model_.counters.add(Counter::processesPossiblyIncomplete);
     }

@@ -75,6 +75,30 @@ TEST(LoadTrace, ReadsASegmentDirectoryAsOneTrace) {
   EXPECT_EQ(exited, 4u);
 }
 
+// The gap's source decides: rtnetlink (testMeta's source 1) cannot hide a
+// process event, the proc connector (source 0) can.
+TEST(LoadTrace, OnlyGapsOfTheProcConnectorFlagProcesses) {
+  for (uint16_t source : {0, 1}) {
+    TempDir dir;
+    {
+      TraceBuilder builder(dir.file("t.pt"), 1000);
+      builder.fork(1 * kMs, 950, 1000);
+      builder.gap(2 * kMs, 40, source);
+      builder.exit(3 * kMs, 1000, 0, 950);
+      builder.close();
+    }
+    auto trace = loadTrace(dir.file("t.pt"));
+    ASSERT_TRUE(trace.ok()) << trace.error().message;
+    const auto& model = trace->model;
+    EXPECT_EQ(model.counters.get(Counter::gaps), 1u);
+    const Process* command = nullptr;
+    for (const auto& process : model.processes)
+      if (process.pid == 1000) command = &process;
+    ASSERT_NE(command, nullptr);
+    EXPECT_EQ(command->has(kPossiblyIncomplete), source == 0) << "gap on source " << source;
+  }
+}
+
 TEST(LoadTrace, MissingFileIsAnError) {
   auto trace = loadTrace("/nonexistent/trace.pt");
   ASSERT_FALSE(trace.ok());

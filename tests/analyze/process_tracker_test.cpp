@@ -257,6 +257,32 @@ TEST(ProcessTracker, GapMarksProcessesAliveAcrossItPossiblyIncomplete) {
   EXPECT_EQ(model.losses[0].toNs, 5 * kMs);
 }
 
+TEST(ProcessTracker, OpenProcessForkedAfterTheLastGapIsNotPossiblyIncomplete) {
+  ProcessTracker tracker;
+  Feeder(tracker) << fork(1 * kMs, 10, 20);
+  tracker.onGap(3 * kMs, format::Gap{0, 5, format::GapReason::kernelOverrun, "ENOBUFS"});
+  Feeder(tracker) << fork(5 * kMs, 10, 21) << exec(6 * kMs, 21);
+  Model model = tracker.finish();
+  EXPECT_TRUE(only(model, 20)->has(kOpen));
+  EXPECT_TRUE(only(model, 20)->has(kPossiblyIncomplete));  // alive across the gap
+  EXPECT_TRUE(only(model, 21)->has(kOpen));
+  EXPECT_FALSE(only(model, 21)->has(kPossiblyIncomplete));  // open too, but forked after it
+}
+
+TEST(ProcessTracker, GapsThatCannotHideProcessEventsFlagNoProcess) {
+  ProcessTracker tracker;
+  Feeder(tracker) << fork(1 * kMs, 10, 20);
+  tracker.onGap(3 * kMs, format::Gap{1, 7, format::GapReason::kernelOverrun, "ENOBUFS"}, /*ofProcessEvents=*/false);
+  tracker.onGap(4 * kMs, format::Gap{0, 0, format::GapReason::queueOverflow, "nothing lost"});
+  Feeder(tracker) << exit(5 * kMs, 20, 0) << fork(6 * kMs, 10, 20);  // a new incarnation of 20
+  Model model = tracker.finish();
+  for (const auto& process : model.processes) EXPECT_FALSE(process.has(kPossiblyIncomplete)) << process.pid;
+  EXPECT_EQ(model.counters.get(Counter::processesPossiblyIncomplete), 0u);
+  EXPECT_EQ(model.counters.get(Counter::gaps), 2u);
+  EXPECT_EQ(model.counters.get(Counter::eventsLost), 7u);
+  EXPECT_EQ(model.losses.size(), 2u);  // still reported
+}
+
 TEST(ProcessTracker, ExitForUnknownPidAndExecWithoutForkAreCounted) {
   ProcessTracker tracker;
   Feeder(tracker) << exit(1 * kMs, 50, exitedWith(1)) << exec(2 * kMs, 60) << exit(3 * kMs, 60, 0);

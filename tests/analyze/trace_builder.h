@@ -49,8 +49,9 @@ class TraceBuilder {
     snapshot.processes = std::move(processes);
     check(writer_->writeSnapshot(t, snapshot));
   }
-  void gap(int64_t t, std::optional<uint64_t> lost) {
-    check(writer_->writeGap(t, format::Gap{0, lost, format::GapReason::kernelOverrun, "recv: ENOBUFS"}));
+  // A gap on source `source` (testMeta: 0 the proc connector, 1 rtnetlink).
+  void gap(int64_t t, std::optional<uint64_t> lost, uint16_t source = 0) {
+    check(writer_->writeGap(t, format::Gap{source, lost, format::GapReason::kernelOverrun, "recv: ENOBUFS"}));
   }
   void flush() { check(writer_->flush()); }
   void close() { check(writer_->close()); }

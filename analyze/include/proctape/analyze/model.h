@@ -229,6 +229,9 @@ struct LossNotice {
   std::optional<int64_t> toNs;
   std::optional<uint64_t> lostCount;  // gaps: events lost, when known
   std::string detail;                 // what and where, for people
+  // False for a gap that cannot hide a process event: one of another source
+  // (rtnetlink), or one that lost nothing. It is reported, and flags no process.
+  bool mayHideProcessEvents = true;
 };
 
 // The processes of a model, by id - 1: a vector in blocks of 4096, so that

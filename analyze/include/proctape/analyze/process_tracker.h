@@ -52,7 +52,9 @@ class ProcessTracker {
   void onProcEvent(int64_t captureNs, const netlink::ProcEvent& event);
   void onProcessInfo(int64_t captureNs, const format::ProcessInfo& info);
   void onSnapshot(int64_t captureNs, const format::Snapshot& snapshot);
-  void onGap(int64_t captureNs, const format::Gap& gap);
+  // A gap record. `ofProcessEvents`: its source is a proc connector, or one
+  // the trace does not describe; gaps of other sources flag no process.
+  void onGap(int64_t captureNs, const format::Gap& gap, bool ofProcessEvents = true);
   // A damaged part of the trace (see LossNotice); `counter` says how it is counted.
   void onDamage(LossNotice notice, Counter counter);
   // Damage that loses nothing (an unclosed file, a bad index): counted only.
