@@ -169,38 +169,6 @@ TraceFacts loadFacts(const std::string& path) {
 
 // ---- running the tools ----------------------------------------------------------------
 
-struct Timing {
-  double seconds = 0;
-  double cpuSeconds = 0;  // user + system
-  uint64_t maxRssKiB = 0;
-};
-
-// Runs argv with stdout to `stdoutPath`; wall time, CPU time and peak RSS of the child.
-Timing spawnTimed(const std::vector<std::string>& args, const std::string& stdoutPath) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, stdoutPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  std::string shown;
-  for (const auto& a : args) shown += (shown.empty() ? "" : " ") + a;
-  auto start = Clock::now();
-  pid_t pid = 0;
-  int err = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (err != 0) die("cannot run `" + shown + "`: " + std::strerror(err));
-  int status = 0;
-  struct rusage usage {};
-  while (::wait4(pid, &status, 0, &usage) < 0)
-    if (errno != EINTR) die("wait4 failed for `" + shown + "`");
-  auto end = Clock::now();
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    die("`" + shown + "` failed (status " + std::to_string(status) + ")");
-  auto secondsOf = [](const timeval& tv) { return double(tv.tv_sec) + double(tv.tv_usec) / 1e6; };
-  return {seconds(start, end), secondsOf(usage.ru_utime) + secondsOf(usage.ru_stime), uint64_t(usage.ru_maxrss)};
-}
-
 struct ModelFacts {
   uint64_t processes = 0;  // incarnations in the model
   uint64_t inScope = 0;    // in the default scope (the recorded command's subtree)
@@ -256,19 +224,19 @@ T inForkedChild(F work) {
 }
 
 // loadTrace() in a process of ours (a fork): the reading and tracking alone.
-Timing loadInChild(const std::string& path) {
-  return inForkedChild<Timing>([&path] {
+RunCost loadInChild(const std::string& path) {
+  return inForkedChild<RunCost>([&path] {
     auto start = Clock::now();
     auto trace = pa::loadTrace(path);
     auto end = Clock::now();
     if (!trace) childFail(trace.error().message);
-    return Timing{seconds(start, end), 0, 0};
+    return RunCost{seconds(start, end), 0, 0};
   });
 }
 
 // loadTrace() in this process: the reading and tracking alone. Run it in a
 // child (inForkedChild), except for --profile.
-Timing loadInProcess(const std::string& path, ModelFacts* facts = nullptr) {
+RunCost loadInProcess(const std::string& path, ModelFacts* facts = nullptr) {
   auto start = Clock::now();
   auto trace = pa::loadTrace(path);
   auto end = Clock::now();
@@ -287,17 +255,17 @@ Timing loadInProcess(const std::string& path, ModelFacts* facts = nullptr) {
 
 // One measurement, once, kept out of line so that a profiler finds it by name:
 //   valgrind --tool=callgrind --toggle-collect='*profileLoad*' analyze_bench --trace FILE --profile load
-[[gnu::noinline]] Timing profileLoad(const std::string& path) { return loadInProcess(path); }
+[[gnu::noinline]] RunCost profileLoad(const std::string& path) { return loadInProcess(path); }
 
 // ---- the measurements -----------------------------------------------------------------
 
 struct Row {
   std::string name;
   std::string what;
-  std::vector<Timing> runs;
+  std::vector<RunCost> runs;
   std::vector<double> pairedRatio;  // per run: zstd -d time / this time
   bool memory = false;              // peak RSS measured
-  Timing median() const {
+  RunCost median() const {
     std::vector<double> s, cpu, rss;
     for (const auto& t : runs) s.push_back(t.seconds), cpu.push_back(t.cpuSeconds), rss.push_back(double(t.maxRssKiB));
     return {proctape::bench::median(s), proctape::bench::median(cpu), uint64_t(proctape::bench::median(rss))};
@@ -343,14 +311,14 @@ std::vector<Row> measureAll(Setup& s) {
     std::fprintf(stderr, "run %d of %d (load %s) ...\n", r + 1, s.runs, loadAverage().c_str());
     s.loadDuring.push_back(loadAverage());
     for (auto& row : rows) {
-      if (row.name == "summary") row.runs.push_back(spawnTimed({s.analyze, "summary", s.trace}, "/dev/null"));
-      if (row.name == "zstd") row.runs.push_back(spawnTimed({"zstd", "-d", "-c", "-q", s.trace}, "/dev/null"));
+      if (row.name == "summary") row.runs.push_back(runTimed({s.analyze, "summary", s.trace}, "", "/dev/null"));
+      if (row.name == "zstd") row.runs.push_back(runTimed({"zstd", "-d", "-c", "-q", s.trace}, "", "/dev/null"));
       if (row.name == "summary-1")
-        row.runs.push_back(spawnTimed({s.analyze, "summary", "--threads", "1", s.trace}, "/dev/null"));
-      if (row.name == "tree") row.runs.push_back(spawnTimed({s.analyze, "tree", s.trace}, "/dev/null"));
-      if (row.name == "processes") row.runs.push_back(spawnTimed({s.analyze, "processes", s.trace}, "/dev/null"));
+        row.runs.push_back(runTimed({s.analyze, "summary", "--threads", "1", s.trace}, "", "/dev/null"));
+      if (row.name == "tree") row.runs.push_back(runTimed({s.analyze, "tree", s.trace}, "", "/dev/null"));
+      if (row.name == "processes") row.runs.push_back(runTimed({s.analyze, "processes", s.trace}, "", "/dev/null"));
       if (row.name == "load") row.runs.push_back(loadInChild(s.trace));
-      if (row.name == "baseline") row.runs.push_back(spawnTimed({s.analyze, "summary", s.baselineTrace}, "/dev/null"));
+      if (row.name == "baseline") row.runs.push_back(runTimed({s.analyze, "summary", s.baselineTrace}, "", "/dev/null"));
     }
     double zstdSeconds = rows[1].runs.back().seconds;  // the same run's pair drifts less than two medians
     for (auto& row : rows) row.pairedRatio.push_back(zstdSeconds / row.runs.back().seconds);
@@ -422,12 +390,12 @@ void printHeader(const Setup& s) {
 
 void printTable(const std::vector<Row>& rows, const Setup& s) {
   double n = double(s.facts.build.events);
-  const Timing zstd = rowNamed(rows, "zstd").median();
+  const RunCost zstd = rowNamed(rows, "zstd").median();
   std::printf("| measurement | what runs | s | M events/s | vs `zstd -d` | vs `zstd -d`, median of per-run ratios | "
               "CPU s (cores busy) | peak RSS MiB |\n");
   std::printf("|---|---|---:|---:|---:|---:|---:|---:|\n");
   for (const auto& row : rows) {
-    Timing t = row.median();
+    RunCost t = row.median();
     bool baseline = row.name == "baseline";
     std::printf("| %s | %s | %.3f | %s | %s | %s | %s | %s |\n", row.name.c_str(), row.what.c_str(), t.seconds,
                 baseline ? "" : mega(n / t.seconds).c_str(), baseline ? "" : fixed(zstd.seconds / t.seconds, 2).c_str(),
@@ -479,8 +447,8 @@ void printSample(const Setup& s) {
 
 bool printVerdict(const std::vector<Row>& rows, const Setup& s) {
   double n = double(s.facts.build.events);
-  Timing summary = rowNamed(rows, "summary").median();
-  Timing zstd = rowNamed(rows, "zstd").median();
+  RunCost summary = rowNamed(rows, "summary").median();
+  RunCost zstd = rowNamed(rows, "zstd").median();
   Memory m = memoryOf(rows, s);
   bool fast = n / summary.seconds >= kTargetEventsPerSecond;
   bool small = m.perProcessNoArgv <= kTargetBytesPerProcess;
@@ -559,7 +527,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (!profile.empty()) {
-    Timing t = profileLoad(s.trace);
+    RunCost t = profileLoad(s.trace);
     std::fprintf(stderr, "load: %.3f s, %.2f M events/s\n", t.seconds, double(s.facts.build.events) / t.seconds / 1e6);
     removeTempDir();
     return 0;
@@ -582,7 +550,7 @@ int main(int argc, char** argv) {
     return facts;
   });
   std::string samplePath = dir + "/summary.txt";
-  spawnTimed({s.analyze, "summary", s.trace}, samplePath);
+  runTimed({s.analyze, "summary", s.trace}, "", samplePath);
   {
     std::ifstream in(samplePath);
     std::stringstream text;

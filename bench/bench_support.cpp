@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -58,7 +59,7 @@ double median(std::vector<double> values) {
   return values.size() % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
 }
 
-double runCommand(const std::vector<std::string>& args, const std::string& stdinPath, const std::string& stdoutPath) {
+RunCost runTimed(const std::vector<std::string>& args, const std::string& stdinPath, const std::string& stdoutPath) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   if (!stdinPath.empty()) posix_spawn_file_actions_addopen(&actions, 0, stdinPath.c_str(), O_RDONLY, 0);
@@ -76,12 +77,18 @@ double runCommand(const std::vector<std::string>& args, const std::string& stdin
   posix_spawn_file_actions_destroy(&actions);
   if (err != 0) die("cannot run `" + shown + "`: " + std::strerror(err));
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) die("waitpid failed for `" + shown + "`");
+  struct rusage usage {};
+  while (::wait4(pid, &status, 0, &usage) < 0) {
+    if (errno != EINTR) die("wait4 failed for `" + shown + "`");
   }
   auto end = Clock::now();
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) die("`" + shown + "` failed (status " + std::to_string(status) + ")");
-  return seconds(start, end);
+  auto secondsOf = [](const timeval& tv) { return double(tv.tv_sec) + double(tv.tv_usec) / 1e6; };
+  return {seconds(start, end), secondsOf(usage.ru_utime) + secondsOf(usage.ru_stime), uint64_t(usage.ru_maxrss)};
+}
+
+double runCommand(const std::vector<std::string>& args, const std::string& stdinPath, const std::string& stdoutPath) {
+  return runTimed(args, stdinPath, stdoutPath).seconds;
 }
 
 std::string commandOutput(const std::string& command) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -24,8 +25,18 @@ void removeTempDir();
 double seconds(Clock::time_point a, Clock::time_point b);
 double median(std::vector<double> values);
 
+// What running a command cost: wall time, and from wait4's rusage its CPU
+// time (user + system) and peak RSS.
+struct RunCost {
+  double seconds = 0;
+  double cpuSeconds = 0;
+  uint64_t maxRssKiB = 0;
+};
+
 // Runs argv (looked up in PATH) with stdin/stdout redirected to files when
-// given; returns the wall time, or dies if it cannot run or fails.
+// given; dies if it cannot run or fails.
+RunCost runTimed(const std::vector<std::string>& args, const std::string& stdinPath, const std::string& stdoutPath);
+// runTimed's wall time.
 double runCommand(const std::vector<std::string>& args, const std::string& stdinPath, const std::string& stdoutPath);
 
 // What a shell command prints, trailing newlines and spaces removed; empty if it cannot run.

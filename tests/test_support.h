@@ -36,6 +36,12 @@ inline std::vector<uint8_t> readFile(const std::string& path) {
   return {std::istreambuf_iterator<char>(in), {}};
 }
 
+// A file's contents as text; empty if it cannot be read.
+inline std::string readText(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
 inline void writeFile(const std::string& path, const std::vector<uint8_t>& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));

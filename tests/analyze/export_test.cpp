@@ -16,13 +16,6 @@
 namespace proctape::test::analyze {
 namespace {
 
-std::string slurpFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // Runs proctape-analyze with `args` (stdout and stderr to files); its exit code.
 int runAnalyze(const TempDir& dir, const std::string& args) {
   std::string command = std::string(PROCTAPE_ANALYZE_EXE) + " " + args + " >" + dir.file("stdout") + " 2>" +
@@ -53,8 +46,8 @@ class AnalyzeExport : public ::testing::Test {
 };
 
 TEST_F(AnalyzeExport, TimelineHasOneCompleteEventPerProcessInTreeOrder) {
-  ASSERT_EQ(runAnalyze(dir_, "timeline -o " + dir_.file("t.json") + " " + trace_), 0) << slurpFile(dir_.file("stderr"));
-  std::string json = slurpFile(dir_.file("t.json"));
+  ASSERT_EQ(runAnalyze(dir_, "timeline -o " + dir_.file("t.json") + " " + trace_), 0) << readText(dir_.file("stderr"));
+  std::string json = readText(dir_.file("t.json"));
   EXPECT_EQ(json.rfind(R"({"traceEvents":[)", 0), 0u);
   EXPECT_NE(json.find(R"(],"displayTimeUnit":"ms"})"), std::string::npos);
   EXPECT_EQ(countOf(json, R"("ph":"X")"), 4u);  // make and its three children
@@ -75,7 +68,7 @@ TEST_F(AnalyzeExport, TimelineHasOneCompleteEventPerProcessInTreeOrder) {
 
 TEST_F(AnalyzeExport, TimelineMarksOpenProcessesAndSeparatesPidReuse) {
   ASSERT_EQ(runAnalyze(dir_, "timeline --all " + trace_), 0);
-  std::string json = slurpFile(dir_.file("stdout"));
+  std::string json = readText(dir_.file("stdout"));
   EXPECT_EQ(countOf(json, R"("ph":"X")"), 8u);
   EXPECT_NE(json.find(R"j("end":"open (still running at the trace end)")j"), std::string::npos);
   EXPECT_NE(json.find(R"("start":"before the trace")"), std::string::npos);
@@ -118,7 +111,7 @@ class Database {
 
 TEST_F(AnalyzeExport, SqliteHoldsProcessesExecsEventsAndIndexes) {
   std::string path = dir_.file("build.db");
-  ASSERT_EQ(runAnalyze(dir_, "sqlite --all -o " + path + " " + trace_), 0) << slurpFile(dir_.file("stderr"));
+  ASSERT_EQ(runAnalyze(dir_, "sqlite --all -o " + path + " " + trace_), 0) << readText(dir_.file("stderr"));
   Database db(path);
   EXPECT_EQ(db.one("SELECT count(*) FROM processes"), "8");
   EXPECT_EQ(db.one("SELECT exit_status FROM processes WHERE pid = 1000"), "2");
@@ -153,14 +146,14 @@ TEST_F(AnalyzeExport, SqliteIsReadableWithTheShell) {
   ASSERT_EQ(runAnalyze(dir_, "sqlite -o " + path + " " + trace_), 0);
   std::string command = "sqlite3 " + path + " 'select count(*) from processes' >" + dir_.file("cli") + " 2>&1";
   EXPECT_EQ(std::system(command.c_str()), 0);
-  EXPECT_EQ(slurpFile(dir_.file("cli")), "4\n");
+  EXPECT_EQ(readText(dir_.file("cli")), "4\n");
 }
 
 TEST_F(AnalyzeExport, SqliteErrorsExitWithOutputOrUsageCodes) {
   EXPECT_EQ(runAnalyze(dir_, "sqlite -o " + dir_.file("missing/dir/x.db") + " " + trace_), 4);
-  EXPECT_NE(slurpFile(dir_.file("stderr")).find("cannot write the database"), std::string::npos);
+  EXPECT_NE(readText(dir_.file("stderr")).find("cannot write the database"), std::string::npos);
   EXPECT_EQ(runAnalyze(dir_, "sqlite " + trace_), 2);
-  EXPECT_NE(slurpFile(dir_.file("stderr")).find("needs -o FILE"), std::string::npos);
+  EXPECT_NE(readText(dir_.file("stderr")).find("needs -o FILE"), std::string::npos);
 }
 
 }  // namespace

@@ -72,13 +72,6 @@ namespace {
 
 constexpr int64_t kMs = 1000000;
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 bool onPath(const std::string& program) {
   const char* path = std::getenv("PATH");
   std::stringstream dirs(path ? path : "/usr/bin:/bin");
@@ -284,7 +277,7 @@ TEST_F(LiveBuild, AnalysisAgreesWithStraceOnAParallelCBuild) {
   EXPECT_EQ(summaryValue(recorder.output(), "lost"), 0) << recorder.output();
   ASSERT_TRUE(std::filesystem::exists(project + "/app")) << recorder.output();
 
-  strace::Log log = strace::parse(slurp(straceOut));
+  strace::Log log = strace::parse(readText(straceOut));
   ASSERT_TRUE(log.errors.empty()) << log.errors.size() << " strace lines not understood, first: " << log.errors.front();
   ASSERT_GE(log.processes.size(), 1 + 3 * (sources) + 3) << "make, cc/cc1/as per source, cc/collect2/ld to link";
 
@@ -300,8 +293,8 @@ TEST_F(LiveBuild, AnalysisAgreesWithStraceOnAParallelCBuild) {
   int raw = std::system(
       (std::string(PROCTAPE_ANALYZE_EXE) + " processes --format json " + trace + " >" + rowsFile + " 2>" + errFile)
           .c_str());
-  ASSERT_TRUE(WIFEXITED(raw) && WEXITSTATUS(raw) == 0) << slurp(errFile);
-  auto lines = json::parseLines(slurp(rowsFile));
+  ASSERT_TRUE(WIFEXITED(raw) && WEXITSTATUS(raw) == 0) << readText(errFile);
+  auto lines = json::parseLines(readText(rowsFile));
   ASSERT_TRUE(lines.error.empty()) << "line " << lines.badLine << " of processes --format json: " << lines.error;
   std::map<int32_t, json::Value> rows;
   for (json::Value& row : lines.values) {

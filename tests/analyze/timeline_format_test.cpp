@@ -423,13 +423,6 @@ TEST(TestJsonParser, ReadsValuesStrictly) {
 
 // ---- proctape's timeline ----------------------------------------------------------------
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 std::string shellQuoted(const std::string& path) { return "'" + path + "'"; }
 
 // Runs proctape-analyze with `args`, stdout to `out`; its exit code.
@@ -458,13 +451,13 @@ Outputs analyzeBoth(const TempDir& dir, const std::string& scope, const std::str
   Outputs outputs;
   int code = runAnalyze(dir, "timeline " + scope + " -o " + shellQuoted(dir.file("timeline.json")) + " " + traces,
                         dir.file("timeline.stdout"));
-  EXPECT_TRUE(codeOk(code)) << "timeline exited " << code << ": " << slurp(dir.file("stderr"));
-  EXPECT_EQ(slurp(dir.file("timeline.stdout")), "") << "timeline -o FILE wrote to stdout";
+  EXPECT_TRUE(codeOk(code)) << "timeline exited " << code << ": " << readText(dir.file("stderr"));
+  EXPECT_EQ(readText(dir.file("timeline.stdout")), "") << "timeline -o FILE wrote to stdout";
   int timelineCode = code;
-  outputs.timeline = slurp(dir.file("timeline.json"));
+  outputs.timeline = readText(dir.file("timeline.json"));
   code = runAnalyze(dir, "processes --format json " + scope + " " + traces, dir.file("processes.jsonl"));
-  EXPECT_EQ(code, timelineCode) << "processes and timeline disagree: " << slurp(dir.file("stderr"));
-  auto rows = json::parseLines(slurp(dir.file("processes.jsonl")));
+  EXPECT_EQ(code, timelineCode) << "processes and timeline disagree: " << readText(dir.file("stderr"));
+  auto rows = json::parseLines(readText(dir.file("processes.jsonl")));
   EXPECT_TRUE(rows.error.empty()) << "processes line " << rows.badLine << ": " << rows.error;
   outputs.processes = std::move(rows.values);
   return outputs;

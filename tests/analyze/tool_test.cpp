@@ -20,13 +20,6 @@ struct ToolRun {
   std::string err;
 };
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 std::string replaceAll(std::string text, const std::string& from, const std::string& to) {
   for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
     text.replace(at, from.size(), to);
@@ -50,8 +43,8 @@ ToolRun analyze(const TempDir& dir, const std::string& args) {
   int status = std::system(command.c_str());
   ToolRun run;
   run.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  run.out = replaceAll(slurp(out), dir.path().string(), "DIR");
-  run.err = replaceAll(slurp(err), dir.path().string(), "DIR");
+  run.out = replaceAll(readText(out), dir.path().string(), "DIR");
+  run.err = replaceAll(readText(err), dir.path().string(), "DIR");
   return run;
 }
 
@@ -285,7 +278,7 @@ TEST_F(AnalyzeTool, OutputFileOption) {
   ToolRun run = analyze(dir_, "tree -o " + dir_.file("tree.txt") + " " + trace_);
   EXPECT_EQ(run.code, 0);
   EXPECT_EQ(run.out, "");
-  EXPECT_EQ(replaceAll(slurp(dir_.file("tree.txt")), dir_.path().string(), "DIR"), kTreeGolden);
+  EXPECT_EQ(replaceAll(readText(dir_.file("tree.txt")), dir_.path().string(), "DIR"), kTreeGolden);
 }
 
 }  // namespace

@@ -14,11 +14,6 @@
 namespace proctape::test {
 namespace {
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
 TEST_F(LiveRecorder, PrintMatchesReplayOfTheSameTrace) {
   std::string trace = dir_.file("print.pt");
   std::string printed = dir_.file("printed.txt");
@@ -27,7 +22,7 @@ TEST_F(LiveRecorder, PrintMatchesReplayOfTheSameTrace) {
   ASSERT_EQ(shell(kRecorder + " --print -q -o " + trace + " -- sh -c '" + workload + "' >" + printed + " 2>/dev/null"),
             0);
   ASSERT_EQ(shell(std::string(PROCTAPE_REPLAY_BIN) + " " + trace + " >" + replayed), 0);
-  std::string live = slurp(printed), offline = slurp(replayed);
+  std::string live = readText(printed), offline = readText(replayed);
   EXPECT_GT(live.size(), 200u);
   EXPECT_NE(live.find("exec(): /usr/bin/sleep"), std::string::npos) << live;
   EXPECT_EQ(live, offline);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "proctape/record/procfs.h"
+#include "test_support.h"
 
 namespace proctape::record {
 namespace {
@@ -40,11 +41,6 @@ class TempDir {
  private:
   fs::path path_;
 };
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
 
 void spit(const fs::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -126,13 +122,13 @@ TEST(Procfs, OwnProcessReadsCompletelyAndMatchesProcSelf) {
   EXPECT_EQ(info.tgid, ::getpid());
   EXPECT_EQ(info.ppid, ::getppid());
   EXPECT_EQ(info.reason, InfoReason::exec);
-  auto argv = splitAtNul(slurp("/proc/self/cmdline"));
+  auto argv = splitAtNul(proctape::test::readText("/proc/self/cmdline"));
   ASSERT_FALSE(argv.empty());
   EXPECT_EQ(info.argv, argv);
   EXPECT_NE(info.argv[0].find("record_tests"), std::string::npos) << info.argv[0];
   EXPECT_EQ(info.exe, linkTarget("/proc/self/exe"));
   EXPECT_EQ(info.cwd, fs::current_path().string());
-  EXPECT_EQ(info.comm, trimNewline(slurp("/proc/self/comm")));
+  EXPECT_EQ(info.comm, trimNewline(proctape::test::readText("/proc/self/comm")));
   EXPECT_EQ(info.ruid, ::getuid());
   EXPECT_EQ(info.euid, ::geteuid());
   EXPECT_EQ(info.rgid, ::getgid());
@@ -173,7 +169,7 @@ TEST(Procfs, ZombieChildGivesArgvMissWithReasonZombieNeverAnEmptyArgv) {
   // What a zombie still has: its ids and name.
   EXPECT_TRUE(info.has(InfoField::ids));
   EXPECT_EQ(info.ruid, ::getuid());
-  EXPECT_EQ(info.comm, trimNewline(slurp("/proc/self/comm")));
+  EXPECT_EQ(info.comm, trimNewline(proctape::test::readText("/proc/self/comm")));
   EXPECT_EQ(missFor(info, InfoField::all), nullptr);
 }
 
@@ -256,7 +252,7 @@ TEST(Procfs, ProcessTableListsUsAndInitAndNeverAnEmptyArgvWithoutAMiss) {
   };
   auto self = find(::getpid());
   ASSERT_NE(self, table.processes.end());
-  EXPECT_EQ(self->argv, splitAtNul(slurp("/proc/self/cmdline")));
+  EXPECT_EQ(self->argv, splitAtNul(proctape::test::readText("/proc/self/cmdline")));
   EXPECT_EQ(self->reason, InfoReason::snapshot);
   auto init = find(1);
   ASSERT_NE(init, table.processes.end());
