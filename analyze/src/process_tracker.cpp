@@ -48,6 +48,10 @@ void ProcessTracker::onDecodeError(int64_t captureNs) {
 void ProcessTracker::onClocks(const format::ClockAnchor& anchor) {
   format::ClockAnchor clamped{clampMonotonic(anchor.monotonicNs), clampRealtime(anchor.realtimeNs),
                               clampRealtime(anchor.boottimeNs)};
+  // An anchor outside the plausible range converts nothing truthfully: the
+  // wall times it governs (until the next anchor) are unknown, as replay
+  // shows them, rather than clamped (a year 2116 is no answer).
+  if (clamped.monotonicNs != anchor.monotonicNs || clamped.realtimeNs != anchor.realtimeNs) clamped.realtimeNs = 0;
   // Anchors out of order say nothing trustworthy: keep the sequence sorted.
   if (!model_.anchors.empty() && clamped.monotonicNs < model_.anchors.back().monotonicNs) return;
   if (!model_.anchors.empty() && clamped == model_.anchors.back()) return;

@@ -283,6 +283,26 @@ TEST(ProcessTracker, GapsThatCannotHideProcessEventsFlagNoProcess) {
   EXPECT_EQ(model.losses.size(), 2u);  // still reported
 }
 
+TEST(ProcessTracker, AnchorBeyondThePlausibleRangeLeavesItsTimesUnknown) {
+  ProcessTracker tracker;
+  constexpr int64_t kWall = 1'767'225'600'000'000'000;  // 2026-01-01T00:00:00Z
+  tracker.onClocks({1 * kMs, kWall, 0});
+  tracker.onClocks({2 * kMs, (int64_t(1) << 62) + 1, 0});  // after 2116: not clamped, unknown
+  tracker.onClocks({3 * kMs, kWall + 2 * kMs, 0});
+  Model model = tracker.finish();
+  EXPECT_EQ(model.wallNs(1 * kMs + 500'000), kWall + 500'000);
+  EXPECT_FALSE(model.wallNs(2 * kMs + 500'000).has_value());
+  EXPECT_EQ(model.wallNs(5 * kMs), kWall + 4 * kMs);
+}
+
+TEST(ProcessTracker, AnchorAtAnImplausibleMonotonicTimeGivesNoWallTime) {
+  ProcessTracker tracker;
+  tracker.onClocks({(int64_t(1) << 61), 1'767'225'600'000'000'000, 0});  // 73 years of uptime
+  Model model = tracker.finish();
+  EXPECT_FALSE(model.wallNs(5 * kMs).has_value());
+  EXPECT_FALSE(model.wallNs(int64_t(1) << 61).has_value());
+}
+
 TEST(ProcessTracker, ExitForUnknownPidAndExecWithoutForkAreCounted) {
   ProcessTracker tracker;
   Feeder(tracker) << exit(1 * kMs, 50, exitedWith(1)) << exec(2 * kMs, 60) << exit(3 * kMs, 60, 0);
