@@ -151,9 +151,10 @@ void describeEvents(std::string& out, const Scan& s) {
     if (st.events[i]) counts.push_back(std::string(toString(EventType(i))) + " " + std::to_string(st.events[i]));
   line(out, "events", counts.empty() ? "none" : join(counts, ", "));
   line(out, "gaps", s.gapCount == 0 ? "none"
-                                    : std::to_string(s.gapCount) + ": " + std::to_string(s.lost) + " events lost" +
+                                    : std::to_string(s.gapCount) + ": " + std::to_string(s.lost) +
+                                          (s.lost == 1 ? " event lost" : " events lost") +
                                           (s.unknownGaps ? ", and " + std::to_string(s.unknownGaps) +
-                                                               " gaps of unknown size"
+                                                               (s.unknownGaps == 1 ? " gap" : " gaps") + " of unknown size"
                                                          : ""));
   for (const auto& gap : s.gaps) line(out, "", gap);
   uint64_t errors = st.events[size_t(EventType::decodeError)];
