@@ -240,8 +240,15 @@ void ProcessTracker::onExit(int64_t timeNs, const ProcEvent& event) {
     }
     process = nullptr;  // a new process whose fork fell into the loss
   }
-  if (!process || process->ended())
+  if (!process || process->ended()) {
     process = &at(create(event.processTgid, leader ? Origin::exit : Origin::other, timeNs));
+    // Its fork was not seen, but the exit names the parent it had then (the
+    // one that reaps it): the kernel's fact, linked like a snapshot's ppid.
+    if (event.hasParent && event.parentTgid > 0) {
+      process->parentPid = event.parentTgid;
+      resolveParentByPid(*process);
+    }
+  }
   if (leader)
     onLeaderExit(*process, timeNs, event);
   else

@@ -77,7 +77,7 @@ Image* ProcessTracker::imageFrom(const format::ProcessInfo& info) {
 void ProcessTracker::onProcessInfo(int64_t captureNs, const format::ProcessInfo& info) {
   seeCapture(captureNs);
   if (info.reason == format::InfoReason::snapshot) {
-    if (ProcessId id = onSnapshotEntry(info)) resolveSnapshotParent(at(id));
+    if (ProcessId id = onSnapshotEntry(info)) resolveParentByPid(at(id));
     return;
   }
   captureNs = *lastCaptureNs_;
@@ -129,10 +129,12 @@ void ProcessTracker::onSnapshot(int64_t captureNs, const format::Snapshot& snaps
   for (const auto& info : snapshot.processes)
     if (ProcessId id = onSnapshotEntry(info)) listed.push_back(id);
   // Parents once every entry exists: a parent may be listed after its child.
-  for (ProcessId id : listed) resolveSnapshotParent(at(id));
+  for (ProcessId id : listed) resolveParentByPid(at(id));
 }
 
-void ProcessTracker::resolveSnapshotParent(Process& process) {
+// Links a process whose parent is known only by pid (a snapshot's ppid, an
+// exit's parent) to that pid's current incarnation, if it is still alive.
+void ProcessTracker::resolveParentByPid(Process& process) {
   if (process.parentId || !process.parentPid) return;
   if (Process* parent = latest(*process.parentPid); parent && parent != &process && !parent->ended())
     process.parentId = parent->id;

@@ -56,6 +56,14 @@ inline ProcEvent exit(int64_t timeNs, int32_t pid, uint32_t waitStatus, int32_t 
   return event;
 }
 
+// An exit whose frame carries the parent (Linux >= 6.x layouts).
+inline ProcEvent exitWithParent(int64_t timeNs, int32_t pid, uint32_t waitStatus, int32_t parent) {
+  ProcEvent event = exit(timeNs, pid, waitStatus);
+  event.hasParent = true;
+  event.parentPid = event.parentTgid = parent;
+  return event;
+}
+
 inline uint32_t exitedWith(int status) { return uint32_t(status) << 8; }
 
 inline format::ProcessInfo execInfo(int32_t pid, std::vector<std::string> argv, std::string cwd = "/src") {

@@ -303,6 +303,23 @@ TEST(ProcessTracker, AnchorAtAnImplausibleMonotonicTimeGivesNoWallTime) {
   EXPECT_FALSE(model.wallNs(int64_t(1) << 61).has_value());
 }
 
+TEST(ProcessTracker, ProcessFirstSeenAtItsExitHangsUnderTheParentTheExitNames) {
+  ProcessTracker tracker;
+  Feeder(tracker) << fork(1 * kMs, 10, 20);
+  tracker.onGap(2 * kMs, format::Gap{0, std::nullopt, format::GapReason::kernelOverrun, ""});
+  Feeder(tracker) << exitWithParent(3 * kMs, 30, exitedWith(2), 20)  // forked by 20 inside the gap
+                  << exitWithParent(4 * kMs, 31, 0, 99);              // a parent the trace never saw
+  Model model = tracker.finish();
+  const Process* orphan = only(model, 30);
+  EXPECT_EQ(orphan->parentPid, 20);
+  EXPECT_EQ(orphan->parentId, only(model, 20)->id);
+  EXPECT_TRUE(orphan->has(kStartUnknown));
+  EXPECT_EQ(orphan->exitStatus, 2);
+  EXPECT_EQ(only(model, 31)->parentPid, 99);
+  EXPECT_EQ(only(model, 31)->parentId, 0u);
+  EXPECT_EQ(model.counters.get(Counter::exitUnknownPid), 2u);
+}
+
 TEST(ProcessTracker, ExitForUnknownPidAndExecWithoutForkAreCounted) {
   ProcessTracker tracker;
   Feeder(tracker) << exit(1 * kMs, 50, exitedWith(1)) << exec(2 * kMs, 60) << exit(3 * kMs, 60, 0);

@@ -88,7 +88,7 @@ class ProcessTracker {
   void onThreadExit(Process& process, int64_t timeNs, const netlink::ProcEvent& event);
   void onAttribute(int64_t timeNs, const netlink::ProcEvent& event);
   ProcessId onSnapshotEntry(const format::ProcessInfo& info);
-  void resolveSnapshotParent(Process& process);
+  void resolveParentByPid(Process& process);
   bool joinable(const Process& child, int64_t timeNs) const;
   void join(ProcessId child, ProcessId parent, int32_t parentTgid, int64_t timeNs);
   ProcessId create(int32_t pid, Origin origin, int64_t timeNs);
