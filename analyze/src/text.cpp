@@ -129,10 +129,29 @@ void appendCommandText(Buffer& out, const Process& process) {
   out.append(commandText(process));
 }
 
+namespace {
+
+// The bytes of the piece of escaped text that starts at `i`: an escape
+// ("\\xHH", or a backslash and one character), a UTF-8 character, or a byte.
+size_t pieceLength(const std::string& text, size_t i) {
+  uint8_t c = uint8_t(text[i]);
+  if (c == '\\') return i + 1 < text.size() && text[i + 1] == 'x' ? 4 : 2;
+  if ((c & 0xE0) == 0xC0) return 2;
+  if ((c & 0xF0) == 0xE0) return 3;
+  if ((c & 0xF8) == 0xF0) return 4;
+  return 1;
+}
+
+}  // namespace
+
 std::string shortened(const std::string& text, size_t max) {
   if (text.size() <= max) return text;
-  size_t cut = max;
-  while (cut > 0 && (uint8_t(text[cut]) & 0xC0) == 0x80) --cut;  // not inside a UTF-8 sequence
+  size_t cut = 0;  // never inside an escape or a UTF-8 character
+  while (cut < text.size()) {
+    size_t next = cut + pieceLength(text, cut);
+    if (next > max) break;
+    cut = next;
+  }
   return text.substr(0, cut) + "...";
 }
 

@@ -38,7 +38,8 @@ std::string argvLine(const Image* image);
 std::string commandText(const Process& process);
 // commandText(process) appended to `out`: the same bytes, with no string built.
 void appendCommandText(Buffer& out, const Process& process);
-// `text` cut to at most `max` bytes (on a UTF-8 character boundary) and "...".
+// Escaped `text` cut to at most `max` bytes, never inside an escape or a
+// UTF-8 character, and "...".
 std::string shortened(const std::string& text, size_t max = 160);
 // "rc=0", "sig=9 (SIGKILL), core", "open", "exit lost", "exit unknown".
 std::string statusText(const Process& process);
