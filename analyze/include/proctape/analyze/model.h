@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "proctape/analyze/counters.h"
@@ -117,33 +118,38 @@ struct Exec {
   Image* image = nullptr;         // never null; in Model::images
 };
 
+// A forward iterator over a container that is indexed by position (the
+// lists below keep their elements in pieces, not in one array).
+template <typename List, typename Value>
+class IndexIterator {
+ public:
+  using value_type = std::remove_const_t<Value>;
+  using difference_type = std::ptrdiff_t;
+  IndexIterator() = default;
+  IndexIterator(List* list, size_t at) : list_(list), at_(at) {}
+  Value& operator*() const { return (*list_)[at_]; }
+  Value* operator->() const { return &(*list_)[at_]; }
+  IndexIterator& operator++() {
+    ++at_;
+    return *this;
+  }
+  IndexIterator operator++(int) {
+    IndexIterator before = *this;
+    ++at_;
+    return before;
+  }
+  bool operator==(const IndexIterator& other) const { return at_ == other.at_; }
+
+ private:
+  List* list_ = nullptr;
+  size_t at_ = 0;
+};
+
 // A process's execs, in order: the first inside the process (most processes
 // exec once), any others in a vector. The parts of std::vector it needs.
 class ExecList {
  public:
-  class Iterator {
-   public:
-    using value_type = Exec;
-    using difference_type = std::ptrdiff_t;
-    Iterator() = default;
-    Iterator(const ExecList* list, size_t at) : list_(list), at_(at) {}
-    const Exec& operator*() const { return (*list_)[at_]; }
-    const Exec* operator->() const { return &(*list_)[at_]; }
-    Iterator& operator++() {
-      ++at_;
-      return *this;
-    }
-    Iterator operator++(int) {
-      Iterator before = *this;
-      ++at_;
-      return before;
-    }
-    bool operator==(const Iterator& other) const { return at_ == other.at_; }
-
-   private:
-    const ExecList* list_ = nullptr;
-    size_t at_ = 0;
-  };
+  using Iterator = IndexIterator<const ExecList, const Exec>;
 
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
@@ -241,32 +247,8 @@ class ProcessList {
  public:
   static constexpr size_t kBlock = 4096;
 
-  template <typename List, typename Value>
-  class BasicIterator {
-   public:
-    using value_type = Process;
-    using difference_type = std::ptrdiff_t;
-    BasicIterator() = default;
-    BasicIterator(List* list, size_t at) : list_(list), at_(at) {}
-    Value& operator*() const { return (*list_)[at_]; }
-    Value* operator->() const { return &(*list_)[at_]; }
-    BasicIterator& operator++() {
-      ++at_;
-      return *this;
-    }
-    BasicIterator operator++(int) {
-      BasicIterator before = *this;
-      ++at_;
-      return before;
-    }
-    bool operator==(const BasicIterator& other) const { return at_ == other.at_; }
-
-   private:
-    List* list_ = nullptr;
-    size_t at_ = 0;
-  };
-  using iterator = BasicIterator<ProcessList, Process>;
-  using const_iterator = BasicIterator<const ProcessList, const Process>;
+  using iterator = IndexIterator<ProcessList, Process>;
+  using const_iterator = IndexIterator<const ProcessList, const Process>;
 
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
