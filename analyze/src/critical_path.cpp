@@ -22,6 +22,9 @@ struct Frame {
   int64_t untilNs;     // what is left to explain: [lowNs, untilNs)
   std::vector<Child> children;  // in scope, sorted by end
   size_t cursor;       // only children[0, cursor) may still be picked
+  // lowNs is not the process's own start, which was not seen. A snapshot's
+  // process was alive at the trace's start, so its lowNs is no guess.
+  bool startAssumed;
 };
 
 class PathWalker {
@@ -38,7 +41,8 @@ class PathWalker {
 
  private:
   Frame frame(ProcessId id, uint32_t depth, Interval part, std::span<const ProcessId> ids) const {
-    Frame f{id, depth, part.startNs, part.endNs, {}, 0};
+    const Process* process = id ? model_.find(id) : nullptr;
+    Frame f{id, depth, part.startNs, part.endNs, {}, 0, process && !process->startNs && process->origin != Origin::snapshot};
     for (ProcessId child : ids)
       if (scope_.contains(child)) f.children.push_back({child, effectiveLife(*model_.find(child), span_)});
     std::stable_sort(f.children.begin(), f.children.end(),
@@ -71,11 +75,13 @@ class PathWalker {
   // process's own time merge.
   void emit(const Frame& f, int64_t from, int64_t to) {
     if (to <= from) return;
+    bool startUnknown = f.startAssumed && from == f.lowNs;
     if (!steps_.empty() && steps_.back().id == f.id && steps_.back().fromNs == to) {
       steps_.back().fromNs = from;
+      steps_.back().startUnknown = startUnknown;
       return;
     }
-    steps_.push_back({f.id, f.depth, from, to, 0});
+    steps_.push_back({f.id, f.depth, from, to, 0, startUnknown});
   }
 
   const Model& model_;

@@ -59,6 +59,7 @@ void jsonCriticalPath(JsonWriter& json, const Model& model, const Summary& s) {
       json.key("id").null().key("pid").null().key("command").value("(no process: between the roots)");
     json.key("depth").value(step.depth).key("from_ns").value(step.fromNs).key("to_ns").value(step.toNs);
     json.key("duration_ns").value(step.toNs - step.fromNs).key("share").value(step.share);
+    json.key("start_unknown").value(step.startUnknown);
     json.endObject();
   }
   json.endArray();

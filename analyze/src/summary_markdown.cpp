@@ -68,11 +68,11 @@ void mdCriticalPath(Buffer& out, const Model& model, const Summary& s) {
     std::string indent;
     for (uint32_t d = 0; d < step.depth; ++d) indent += "&nbsp;&nbsp;";
     out.append("| " + percent(step.share) + " | " + formatDuration(step.toNs - step.fromNs) + " | " + indent +
-               code(stepName(model, step)) + " |\n");
+               code(stepName(model, step)) + (step.startUnknown ? " (start unknown: may be too long)" : "") + " |\n");
   }
   if (hidden) {
     out.append('\n');  // not "\n" + std::to_string(...): GCC 12 warns falsely (-Wrestrict, bug 105329)
-    out.append(std::to_string(hidden) + " shorter steps, " + percent(hiddenShare) + " in all.\n");
+    out.append(counted(hidden, "shorter step", "shorter steps") + ", " + percent(hiddenShare) + " in all.\n");
   }
 }
 

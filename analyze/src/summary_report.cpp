@@ -78,10 +78,12 @@ void textCriticalPath(Buffer& out, const Model& model, const Summary& s) {
                   formatDuration(step.toNs - step.fromNs).c_str());
     out.append(line);
     for (uint32_t d = 0; d < step.depth; ++d) out.append("  ");
-    out.append(stepName(model, step) + "\n");
+    out.append(stepName(model, step));
+    if (step.startUnknown) out.append("  (start unknown, so this step may be too long)");
+    out.append('\n');
   }
   if (hidden)
-    out.append("  " + std::to_string(hidden) + " shorter steps, " + percent(hiddenShare) + " in all\n");
+    out.append("  " + counted(hidden, "shorter step", "shorter steps") + ", " + percent(hiddenShare) + " in all\n");
 }
 
 void textQuality(Buffer& out, const TraceView& view, const Summary& s) {

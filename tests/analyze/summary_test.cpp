@@ -146,6 +146,25 @@ TEST(Summary, SequentialChildrenAndOpenRootGiveATiledPath) {
   EXPECT_EQ(covered, 40 * kMs);
 }
 
+TEST(Summary, CriticalStepOfAChildWithUnknownStartIsMarked) {
+  // 10 forks 11 at 5 ms; 12's fork was lost, and it is seen only at its exit
+  // at 30 ms. Its step begins where 10's part began (10's start, so 10 keeps
+  // no time before it): a guess, so marked.
+  ProcessTracker tracker;
+  Feeder(tracker) << fork(0, 1, 10) << fork(5 * kMs, 10, 11) << exit(15 * kMs, 11, 0) << exitWithParent(30 * kMs, 12, 0, 10)
+                  << exit(40 * kMs, 10, 0);
+  tracker.setSpan(0, 40 * kMs);
+  Model model = tracker.finish();
+  ProcessTree tree(model);
+  Summary summary = summarize(model, tree, scopeOf(model, tree, {10, false}), {});
+  std::vector<std::pair<int32_t, bool>> steps;
+  for (const auto& step : summary.criticalPath) steps.emplace_back(pidOf(model, step.id), step.startUnknown);
+  EXPECT_EQ(steps, (std::vector<std::pair<int32_t, bool>>{{12, true}, {10, false}}));
+  ASSERT_EQ(summary.criticalPath.size(), 2u);
+  EXPECT_EQ(summary.criticalPath[0].fromNs, 0);
+  EXPECT_EQ(summary.criticalPath[0].toNs, 30 * kMs);
+}
+
 TEST(Summary, DeepChainsAndEmptyScopesAreSafe) {
   ProcessTracker tracker;
   Feeder feed(tracker);

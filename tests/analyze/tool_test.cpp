@@ -185,7 +185,7 @@ TEST_F(AnalyzeTool, SummaryJsonAndMarkdown) {
                                  R"("total_ns":97600000,"max_ns":57800000,"max_id":6},{"exe":"/usr/bin/make",)"));
   EXPECT_TRUE(contains(json.out, R"({"id":6,"pid":1002,"command":"cc -c b\\x20c.c","exe":"/usr/bin/cc",)"
                                  R"("argv":["cc","-c","b c.c"],"depth":1,"from_ns":21999000,"to_ns":79999000,)"
-                                 R"("duration_ns":58000000,"share":0.6444})"));
+                                 R"("duration_ns":58000000,"share":0.6444,"start_unknown":false})"));
   EXPECT_TRUE(contains(json.out, R"("total":{"traces":1,"processes":4,"execs":4,"failures":3,)"));
   EXPECT_EQ(json.out.back(), '\n');
   ToolRun markdown = analyze(dir_, "summary --format markdown " + trace_);

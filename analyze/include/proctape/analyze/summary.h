@@ -73,6 +73,9 @@ struct CriticalStep {
   int64_t fromNs = 0;
   int64_t toNs = 0;
   double share = 0;    // of the wall time
+  // The process's start was not seen, so the step begins where it was assumed
+  // to (its parent's part, or the window's start): it may be too long.
+  bool startUnknown = false;
 };
 
 // The chain that bounded the wall time: from the window's end back to its
