@@ -86,8 +86,10 @@ std::string commandText(const Image* image) {
   }
   if (image->exe) return escapedText(*image->exe);
   if (!image->infoSeen) return "[exec info missing]";
-  if (image->argvMiss) return std::string("[argv: ") + format::toString(*image->argvMiss) + "]";
-  return "[argv unknown]";
+  std::string why = image->argvMiss ? std::string("argv: ") + format::toString(*image->argvMiss) : "argv unknown";
+  // Like ps, the kernel's name in brackets when there is no command line.
+  if (image->comm) return "[" + escapedText(*image->comm) + "] (" + why + ")";
+  return "[" + why + "]";
 }
 
 std::string commandText(const Process& process) {

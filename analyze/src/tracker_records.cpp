@@ -64,6 +64,7 @@ void ProcessTracker::fillImage(Image& image, const format::ProcessInfo& info) {
   if (info.has(InfoField::exe)) image.exe = intern(info.exe);
   if (info.has(InfoField::argv)) image.argv.emplace(info.argv);
   if (info.has(InfoField::cwd)) image.cwd = intern(info.cwd);
+  if (info.has(InfoField::comm) && !info.comm.empty()) image.comm = intern(info.comm);
   for (const auto& miss : info.misses)
     if (miss.field == InfoField::argv || miss.field == InfoField::all) image.argvMiss = miss.reason;
 }

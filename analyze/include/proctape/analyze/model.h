@@ -108,6 +108,7 @@ struct Image {
   Text exe;
   std::optional<Argv> argv;
   Text cwd;
+  Text comm;  // the name in /proc (status Name): names an image whose argv and exe were missed
   bool infoSeen = false;  // a process-info record was matched to it
   // Why argv is missing, when the record said so.
   std::optional<format::MissReason> argvMiss;
