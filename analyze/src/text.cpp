@@ -86,10 +86,13 @@ std::string commandText(const Image* image) {
   }
   if (image->exe) return escapedText(*image->exe);
   if (!image->infoSeen) return "[exec info missing]";
-  std::string why = image->argvMiss ? std::string("argv: ") + format::toString(*image->argvMiss) : "argv unknown";
+  std::string why = image->argvMiss ? std::string("argv: ").append(format::toString(*image->argvMiss)) : "argv unknown";
   // Like ps, the kernel's name in brackets when there is no command line.
-  if (image->comm) return "[" + escapedText(*image->comm) + "] (" + why + ")";
-  return "[" + why + "]";
+  // append(), not operator+: GCC 12 warns falsely on "literal" + std::string&& (-Wrestrict, bug 105329).
+  std::string text("[");
+  if (image->comm) text.append(escapedText(*image->comm)).append("] (").append(why).append(")");
+  else text.append(why).append("]");
+  return text;
 }
 
 std::string commandText(const Process& process) {
