@@ -136,6 +136,13 @@ void Scanner::walk() {
               "no index at the end: the recorder did not close this file (every complete chunk was read)");
 }
 
+// A file header that fails its checks but is followed by a chunk header that
+// passes its own CRC: a damaged proctape file, not someone else's. (A foreign
+// file holds no CRC-checked chunk header at exactly this offset.)
+bool chunkFollowsHeader(std::span<const uint8_t> file) {
+  return file.size() > c::kFileHeaderBytes && c::parseChunkHeader(file.subspan(c::kFileHeaderBytes)).has_value();
+}
+
 }  // namespace
 
 Result<ScannedSegment> scanSegment(std::span<const uint8_t> file, const std::string& path, size_t segment,
@@ -143,7 +150,9 @@ Result<ScannedSegment> scanSegment(std::span<const uint8_t> file, const std::str
   if (file.empty()) return Error{path + ": the file is empty, so it holds no trace"};
   c::FileHeaderStatus status;
   auto header = c::parseFileHeader(file, &status);
-  if (status == c::FileHeaderStatus::notATrace)
+  bool headerDamaged = status == c::FileHeaderStatus::notATrace && chunkFollowsHeader(file);
+  if (headerDamaged) header = c::FileHeader{kFormatMajor, 0, {}, 0};
+  else if (status == c::FileHeaderStatus::notATrace)
     return Error{path + ": not a proctape trace (no valid proctape file header at offset 0)"};
   if (status == c::FileHeaderStatus::newerMajor)
     return Error{path + ": written in trace format " + versionText(header->major, header->minor) +
@@ -151,6 +160,10 @@ Result<ScannedSegment> scanSegment(std::span<const uint8_t> file, const std::str
                  versionText(kFormatMajor, kFormatMinor) + " fully). Upgrade proctape to read it."};
   ScannedSegment out;
   out.info = {path, file.size(), header->major, header->minor, header->segmentIndex, false};
+  if (headerDamaged)
+    out.damage.push_back({path, 0, DamageKind::unexpectedBytes, c::kFileHeaderBytes,
+                          "the file header fails its checks (a bit flip?), but a valid chunk follows it: "
+                          "the chunks were read as format " + std::to_string(kFormatMajor) + ".x"});
   Scanner scanner(file, path, out);
   if (!useIndex || !scanner.loadIndex()) scanner.walk();
   for (auto& chunk : out.chunks) chunk.segment = segment;

@@ -312,6 +312,31 @@ std::vector<uint8_t> withMessage(const SmallTrace& t, size_t chunk, const std::v
   return bytes;
 }
 
+TEST(Damage, BitFlipInTheFileHeaderLosesNoChunk) {
+  const SmallTrace& t = smallTrace();
+  TempDir dir;
+  std::string path = dir.file("damaged.pt");
+  for (bool useIndex : {true, false}) {
+    for (uint64_t at = 0; at < container::kFileHeaderBytes * 8; ++at) {
+      SCOPED_TRACE("bit " + std::to_string(at % 8) + " of byte " + std::to_string(at / 8) +
+                   (useIndex ? ", index" : ", scanned"));
+      auto bytes = t.bytes;
+      bytes[at / 8] ^= uint8_t(1u << (at % 8));
+      auto out = readBytes(dir, bytes, {.threads = 1, .useIndex = useIndex});
+      ASSERT_TRUE(out.opened) << out.error;
+      ASSERT_TRUE(sameFrames(out.back.frames, t.allFrames()));
+      EXPECT_TRUE(out.hasMeta);
+      const auto& damage = out.back.damage;
+      expectWellFormed(damage, path, bytes.size());
+      ASSERT_EQ(damage.size(), 1u) << damageList(damage);
+      EXPECT_EQ(damage[0].offset, 0u);
+      EXPECT_EQ(damage[0].kind, DamageKind::unexpectedBytes);
+      EXPECT_EQ(damage[0].bytesSkipped, container::kFileHeaderBytes);
+      EXPECT_NE(damage[0].detail.find("file header"), std::string::npos) << damage[0].detail;
+    }
+  }
+}
+
 // A chunk whose bytes pass both CRCs (as if the writer itself had produced
 // them) but whose message has a flipped bit: the decoder's own checks must
 // hold, so the chunk gives records or damage at its offset, never a crash,
