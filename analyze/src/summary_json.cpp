@@ -87,11 +87,13 @@ void jsonTrace(JsonWriter& json, const TraceView& view, const Summary& s) {
   json.beginObject();
   json.key("trace").value(view.trace->path).key("index").value(uint64_t(view.index));
   json.key("host").value(view.trace->host()).key("scope").value(view.scope.description);
-  json.key("start_ns").value(s.window.startNs).key("end_ns").value(s.window.endNs);
-  auto wall = formatWall(model.wallNs(s.window.startNs));
+  // No process in scope: no window, so null rather than a made-up instant.
+  auto known = [&](int64_t value) { return s.hasWindow() ? std::optional<int64_t>(value) : std::nullopt; };
+  json.key("start_ns").value(known(s.window.startNs)).key("end_ns").value(known(s.window.endNs));
+  auto wall = s.hasWindow() ? formatWall(model.wallNs(s.window.startNs)) : std::string();
   json.key("start_time");
   wall.empty() ? json.null() : json.value(wall);
-  json.key("wall_time_ns").value(s.wallNs);
+  json.key("wall_time_ns").value(known(s.wallNs));
   json.key("processes").value(uint64_t(s.processes)).key("execs").value(uint64_t(s.execs));
   json.key("open").value(uint64_t(s.open)).key("start_unknown").value(uint64_t(s.startUnknown));
   jsonFailures(json, model, s);

@@ -99,7 +99,8 @@ void mdTrace(Buffer& out, const TraceView& view, const Summary& s) {
   out.append("| wall time | processes | execs | failures | parallelism (peak / average) |\n|--:|--:|--:|--:|--:|\n");
   char parallel[64];
   std::snprintf(parallel, sizeof parallel, "%u / %.2f", s.parallelism.peak, s.parallelism.average);
-  out.append("| " + formatDuration(s.wallNs) + " | " + std::to_string(s.processes) + " | " +
+  out.append("| " + (s.hasWindow() ? formatDuration(s.wallNs) : std::string("none")) + " | " +
+             std::to_string(s.processes) + " | " +
              std::to_string(s.execs) + " | " + std::to_string(s.failures.size()) + " | " + parallel + " |\n");
   out.append("\nScope: " + cell(view.scope.description) + ".");
   if (s.open) {

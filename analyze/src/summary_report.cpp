@@ -115,8 +115,10 @@ void textSummary(Buffer& out, const TraceView& view, const Summary& s) {
   out.append("Trace         " + escapedText(view.trace->path));
   if (!view.trace->host().empty()) out.append(" (host " + escapedText(view.trace->host()) + ")");
   out.append("\nScope         " + view.scope.description + "\n");
-  out.append("Wall time     " + formatDuration(s.wallNs));
-  if (auto wall = model.wallNs(s.window.startNs)) out.append("  from " + formatWall(wall));
+  out.append("Wall time     ");
+  if (!s.hasWindow()) out.append("none (no process in scope)");
+  else out.append(formatDuration(s.wallNs));
+  if (auto wall = model.wallNs(s.window.startNs); wall && s.hasWindow()) out.append("  from " + formatWall(wall));
   out.append("\nProcesses     " + std::to_string(s.processes));
   if (s.open) out.append(", " + std::to_string(s.open) + " open at the end");
   if (!s.possiblyIncomplete.empty()) out.append(", " + std::to_string(s.possiblyIncomplete.size()) + " possibly incomplete");

@@ -94,6 +94,7 @@ struct SummaryOptions {
 
 struct Summary {
   Interval window;             // the roots' lives: from the first start to the last end
+  bool hasWindow() const { return processes > 0; }  // else the window and wall time mean nothing
   int64_t wallNs = 0;
   size_t processes = 0;
   size_t execs = 0;            // execs seen during the trace
