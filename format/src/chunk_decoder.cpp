@@ -27,10 +27,37 @@ ZSTD_DCtx* threadDctx() {
   return dctx.get();
 }
 
+// The decompressed message of the chunk being decoded: nothing points into
+// it once the chunk's records are converted. Kept per thread up to a size
+// well above the writer's chunks (2 MiB by default), because a fresh
+// allocation of megabytes per chunk cost the allocator dearly (each one
+// consolidates its free lists); a bigger chunk gets its own allocation.
+class MessageBuffer {
+ public:
+  kj::ArrayPtr<capnp::word> words(size_t count) {
+    thread_local std::unique_ptr<capnp::word[]> kept;
+    thread_local size_t keptCount = 0;
+    if (count * sizeof(capnp::word) > kKeptBytes) {
+      own_ = std::make_unique_for_overwrite<capnp::word[]>(count);
+      return {own_.get(), count};
+    }
+    if (count > keptCount) {
+      kept = std::make_unique_for_overwrite<capnp::word[]>(count);
+      keptCount = count;
+    }
+    return {kept.get(), count};
+  }
+
+ private:
+  static constexpr size_t kKeptBytes = 16u << 20;
+  std::unique_ptr<capnp::word[]> own_;
+};
+
 class ChunkDecoder {
  public:
-  ChunkDecoder(std::span<const uint8_t> file, const std::string& path, const ChunkInfo& info)
-      : file_(file), path_(path), info_(info), out_(std::make_shared<DecodedChunk>()) {}
+  ChunkDecoder(std::span<const uint8_t> file, const std::string& path, const ChunkInfo& info,
+               std::shared_ptr<DecodedChunk> reuse)
+      : file_(file), path_(path), info_(info), out_(reuse ? std::move(reuse) : std::make_shared<DecodedChunk>()) {}
 
   std::shared_ptr<DecodedChunk> run(bool expectHeader);
 
@@ -40,15 +67,23 @@ class ChunkDecoder {
     out_->damage.push_back({path_, info_.offset, kind, kind == DamageKind::badRecord ? 0 : extent, std::move(detail)});
   }
   std::optional<ChunkHeader> readHeader(bool expectHeader);
-  std::optional<kj::Array<capnp::word>> decompress(const ChunkHeader& header);
+  std::optional<kj::ArrayPtr<capnp::word>> decompress(const ChunkHeader& header);
   void readMessage(const ChunkHeader& header, kj::ArrayPtr<const capnp::word> words);
   void readRecords(schema::Chunk::Reader chunk, const ChunkHeader& header);
   std::optional<std::string> readFrames(schema::FrameBatch::Reader batch, int64_t timeNs);
+  ProcessInfo& nextInfo(schema::ProcessInfo::Reader in) {
+    auto& infos = out_->infos;
+    ProcessInfo& info = out_->infosUsed < infos.size() ? infos[out_->infosUsed] : infos.emplace_back();
+    ++out_->infosUsed;
+    readProcessInfoInto(in, info);
+    return info;
+  }
 
   std::span<const uint8_t> file_;
   const std::string& path_;
   ChunkInfo info_;
   std::shared_ptr<DecodedChunk> out_;
+  MessageBuffer message_;
 };
 
 std::optional<ChunkHeader> ChunkDecoder::readHeader(bool expectHeader) {
@@ -71,7 +106,7 @@ std::optional<ChunkHeader> ChunkDecoder::readHeader(bool expectHeader) {
   return header;
 }
 
-std::optional<kj::Array<capnp::word>> ChunkDecoder::decompress(const ChunkHeader& header) {
+std::optional<kj::ArrayPtr<capnp::word>> ChunkDecoder::decompress(const ChunkHeader& header) {
   uint64_t start = info_.offset + container::kChunkHeaderBytes;
   if (start + header.compressedSize > file_.size()) {
     damage("the chunk runs past the end of the file");
@@ -92,7 +127,7 @@ std::optional<kj::Array<capnp::word>> ChunkDecoder::decompress(const ChunkHeader
     damage("the chunk's zstd frame does not match its header's sizes");
     return std::nullopt;
   }
-  auto words = kj::heapArray<capnp::word>(header.rawSize / sizeof(capnp::word));
+  auto words = message_.words(header.rawSize / sizeof(capnp::word));
   size_t got = ZSTD_decompressDCtx(threadDctx(), words.begin(), header.rawSize, payload.data(), payload.size());
   if (ZSTD_isError(got) || got != header.rawSize) {
     damage(std::string("zstd cannot decompress the chunk: ") +
@@ -162,7 +197,7 @@ void ChunkDecoder::readRecords(schema::Chunk::Reader chunk, const ChunkHeader& h
     switch (record.which()) {
       case schema::Record::META: out_->records.push_back({t, &out_->metas.emplace_back(readMeta(record.getMeta()))}); break;
       case schema::Record::PROCESS_INFO:
-        out_->records.push_back({t, &out_->infos.emplace_back(readProcessInfo(record.getProcessInfo()))});
+        out_->records.push_back({t, &nextInfo(record.getProcessInfo())});
         break;
       case schema::Record::SNAPSHOT:
         out_->records.push_back({t, &out_->snapshots.emplace_back(readSnapshot(record.getSnapshot()))});
@@ -214,8 +249,19 @@ std::shared_ptr<DecodedChunk> ChunkDecoder::run(bool expectHeader) {
 }  // namespace
 
 std::shared_ptr<DecodedChunk> decodeChunk(std::span<const uint8_t> file, const std::string& path,
-                                          const ChunkInfo& info, bool expectHeader) {
-  return ChunkDecoder(file, path, info).run(expectHeader);
+                                          const ChunkInfo& info, bool expectHeader,
+                                          std::shared_ptr<DecodedChunk> reuse) {
+  return ChunkDecoder(file, path, info, std::move(reuse)).run(expectHeader);
+}
+
+void DecodedChunk::recycle() {
+  infosUsed = 0;
+  metas.clear();
+  snapshots.clear();
+  gaps.clear();
+  clocks.clear();
+  records.clear();
+  damage.clear();
 }
 
 }  // namespace proctape::format

@@ -13,43 +13,58 @@
 
 namespace proctape::format {
 
-// Frame bytes of one chunk: allocated once, uninitialised (every byte is
-// written before use), never moved, so frames can point into it.
+// Frame bytes of one chunk: sized once per chunk, uninitialised (every byte
+// is written before use), never moved while the chunk is read, so frames can
+// point into it. A recycled chunk keeps its allocation when it is big enough.
 class FrameArena {
  public:
-  void reset(size_t capacity) {
-    data_ = std::make_unique_for_overwrite<uint8_t[]>(capacity);
-    capacity_ = capacity;
+  void reset(size_t size) {
+    if (size > allocated_) {
+      data_ = std::make_unique_for_overwrite<uint8_t[]>(size);
+      allocated_ = size;
+    }
+    size_ = size;
     used_ = 0;
   }
-  // The next `n` bytes; the caller checked they fit (n sums to the capacity).
+  // The next `n` bytes; the caller checked they fit (n sums to the size).
   uint8_t* take(size_t n) {
     uint8_t* at = data_.get() + used_;
     used_ += n;
-    return used_ <= capacity_ ? at : nullptr;
+    return used_ <= size_ ? at : nullptr;
   }
 
  private:
   std::unique_ptr<uint8_t[]> data_;
-  size_t capacity_ = 0;
+  size_t allocated_ = 0;
+  size_t size_ = 0;
   size_t used_ = 0;
 };
 
 struct DecodedChunk {
   FrameArena frameBytes;            // every frame of the chunk, unshuffled
   std::deque<Meta> metas;           // deques: records point into them
+  // The first infosUsed are this chunk's. Those after them are left from an
+  // earlier use and refilled in place: the strings of process-info records
+  // were most of a reader's allocations.
   std::deque<ProcessInfo> infos;
+  size_t infosUsed = 0;
   std::deque<Snapshot> snapshots;
   std::deque<Gap> gaps;
   std::deque<ClockAnchor> clocks;
   std::vector<Record> records;
   std::vector<Damage> damage;
+
+  // Forgets the records, keeping the allocations for the next chunk. Only
+  // for a chunk no one else holds.
+  void recycle();
 };
 
 // Decodes the chunk `info` of `file` (whose path is `path`). When
 // `expectHeader` is set (the chunk table came from the index), the header on
-// disk must match `info`. Never throws; problems land in `damage`.
+// disk must match `info`. `reuse`, when given, is a recycled chunk to fill
+// instead of a new one. Never throws; problems land in `damage`.
 std::shared_ptr<DecodedChunk> decodeChunk(std::span<const uint8_t> file, const std::string& path,
-                                          const ChunkInfo& info, bool expectHeader);
+                                          const ChunkInfo& info, bool expectHeader,
+                                          std::shared_ptr<DecodedChunk> reuse = nullptr);
 
 }  // namespace proctape::format

@@ -1,6 +1,12 @@
 #include "decode_pool.h"
 
 namespace proctape::format {
+namespace {
+
+// Enough for the chunks in flight (twice the workers) and a few retired late.
+constexpr size_t kSparesPerThread = 4;
+
+}  // namespace
 
 DecodePool::DecodePool(unsigned threads, DecodeFn decode) : decode_(std::move(decode)) {
   for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
@@ -55,15 +61,25 @@ void DecodePool::work() {
       auto garbage = std::move(garbage_);
       garbage_.clear();
       lock.unlock();
-      garbage.clear();  // the frees happen here, outside the lock
+      for (auto& chunk : garbage) chunk->recycle();  // the frees happen here, outside the lock
+      lock.lock();
+      for (auto& chunk : garbage)
+        if (spares_.size() < kSparesPerThread * threads_.size()) spares_.push_back(std::move(chunk));
+      lock.unlock();
+      garbage.clear();  // what was not kept
       lock.lock();
       continue;
     }
     size_t chunk = queue_.front();
     queue_.pop_front();
     ++busy_;
+    std::shared_ptr<DecodedChunk> spare;
+    if (!spares_.empty()) {
+      spare = std::move(spares_.back());
+      spares_.pop_back();
+    }
     lock.unlock();
-    auto decoded = decode_(chunk);
+    auto decoded = decode_(chunk, std::move(spare));
     lock.lock();
     --busy_;
     results_[chunk] = std::move(decoded);

@@ -19,7 +19,8 @@ namespace proctape::format {
 
 class DecodePool {
  public:
-  using DecodeFn = std::function<std::shared_ptr<DecodedChunk>(size_t chunk)>;
+  // Decodes `chunk`, filling `reuse` (a recycled chunk, or null) if it can.
+  using DecodeFn = std::function<std::shared_ptr<DecodedChunk>(size_t chunk, std::shared_ptr<DecodedChunk> reuse)>;
 
   DecodePool(unsigned threads, DecodeFn decode);
   ~DecodePool();
@@ -32,8 +33,9 @@ class DecodePool {
   std::shared_ptr<DecodedChunk> take(size_t chunk);
   // Drops queued work and results, waiting for chunks being decoded now.
   void clear();
-  // Frees `chunk` on a worker: freeing a chunk (thousands of strings) is
-  // work the reading thread need not do, and the workers allocated them.
+  // Hands back a chunk no one else holds. A worker recycles it for a later
+  // chunk (its thousands of strings keep their memory), or frees it when
+  // enough are kept: work the reading thread need not do.
   void dispose(std::shared_ptr<DecodedChunk> chunk);
 
  private:
@@ -44,7 +46,8 @@ class DecodePool {
   std::condition_variable wake_;   // workers: work queued or stopping
   std::condition_variable done_;   // takers: a result arrived or a worker went idle
   std::deque<size_t> queue_;
-  std::vector<std::shared_ptr<DecodedChunk>> garbage_;  // to free
+  std::vector<std::shared_ptr<DecodedChunk>> garbage_;  // disposed, to recycle or free
+  std::vector<std::shared_ptr<DecodedChunk>> spares_;   // recycled, for the next decodes
   std::unordered_map<size_t, std::shared_ptr<DecodedChunk>> results_;
   size_t busy_ = 0;
   bool stopping_ = false;

@@ -76,10 +76,11 @@ struct TraceReader::Impl {
   std::optional<int64_t> seekTime;
 
   Status addSegment(const std::string& path, bool onlyFile);
-  std::shared_ptr<DecodedChunk> decode(size_t chunk) const {
+  std::shared_ptr<DecodedChunk> spare;  // without a pool: the last chunk read, for reuse
+  std::shared_ptr<DecodedChunk> decode(size_t chunk, std::shared_ptr<DecodedChunk> reuse) const {
     const ChunkInfo& info = chunks[chunk];
     const auto& file = files[info.segment];
-    return decodeChunk(file->bytes(), file->path(), info, segments[info.segment].indexed);
+    return decodeChunk(file->bytes(), file->path(), info, segments[info.segment].indexed, std::move(reuse));
   }
   void schedule();
   void retire(std::shared_ptr<DecodedChunk> chunk);
@@ -124,7 +125,13 @@ void TraceReader::Impl::schedule() {
 // those are looked at again next time. Nothing else copies the handles of
 // retired chunks, so a count of one stays one.
 void TraceReader::Impl::retire(std::shared_ptr<DecodedChunk> chunk) {
-  if (!pool) return;  // freed here, on the only thread
+  if (!pool) {  // recycled here, on the only thread, when no event holds it
+    if (chunk && chunk.use_count() == 1) {
+      chunk->recycle();
+      spare = std::move(chunk);
+    }
+    return;
+  }
   if (chunk) retired.push_back(std::move(chunk));
   std::erase_if(retired, [this](std::shared_ptr<DecodedChunk>& held) {
     if (held.use_count() != 1) return false;
@@ -142,7 +149,7 @@ bool TraceReader::Impl::advanceChunk() {
     current = pool->take(inFlight.front());
     inFlight.pop_front();
   } else if (!pool && nextToDecode < chunks.size()) {
-    current = decode(nextToDecode++);
+    current = decode(nextToDecode++, std::move(spare));
   } else {
     return false;
   }
@@ -165,7 +172,7 @@ void TraceReader::Impl::drain() {
 
 void TraceReader::Impl::readMeta() {
   for (size_t i = 0; i < chunks.size() && i < 2 && !meta; ++i) {
-    auto chunk = decode(i);
+    auto chunk = decode(i, nullptr);
     for (const auto& record : chunk->records)
       if (auto m = std::get_if<const Meta*>(&record.body)) {
         meta = **m;
@@ -193,7 +200,7 @@ Result<TraceReader> TraceReader::open(const std::string& path, ReaderOptions opt
     if (auto status = impl->addSegment(file, onlyFile); !status) return status.error();
   if (impl->files.empty()) return Error{path + ": none of its files is a readable proctape trace"};
   impl->readMeta();
-  if (threads > 1) impl->pool = std::make_unique<DecodePool>(threads, [p = impl.get()](size_t c) { return p->decode(c); });
+  if (threads > 1) impl->pool = std::make_unique<DecodePool>(threads, [p = impl.get()](size_t c, std::shared_ptr<DecodedChunk> reuse) { return p->decode(c, std::move(reuse)); });
   return TraceReader(std::move(impl));
 }
 

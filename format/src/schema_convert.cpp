@@ -128,26 +128,39 @@ void fillProcessInfo(schema::ProcessInfo::Builder out, const ProcessInfo& info) 
 
 ProcessInfo readProcessInfo(schema::ProcessInfo::Reader in) {
   ProcessInfo info;
+  readProcessInfoInto(in, info);
+  return info;
+}
+
+namespace {
+
+void assignText(std::string& out, capnp::Text::Reader text) { out.assign(text.cStr(), text.size()); }
+
+}  // namespace
+
+void readProcessInfoInto(schema::ProcessInfo::Reader in, ProcessInfo& info) {
   info.pid = in.getPid();
   info.tgid = in.getTgid();
   info.ppid = in.getPpid();
-  info.argv = readTextList(in.getArgv());
-  info.exe = stringOf(in.getExe());
-  info.cwd = stringOf(in.getCwd());
-  info.comm = stringOf(in.getComm());
+  auto argv = in.getArgv();
+  info.argv.resize(argv.size());
+  for (unsigned i = 0; i < argv.size(); ++i) assignText(info.argv[i], argv[i]);
+  assignText(info.exe, in.getExe());
+  assignText(info.cwd, in.getCwd());
+  assignText(info.comm, in.getComm());
   info.ruid = in.getRuid();
   info.euid = in.getEuid();
   info.rgid = in.getRgid();
   info.egid = in.getEgid();
-  info.cgroup = stringOf(in.getCgroup());
+  assignText(info.cgroup, in.getCgroup());
   info.startTimeTicks = in.getStartTimeTicks();
   info.reason = enumOf(in.getReason(), InfoReason::other, InfoReason::other);
+  info.misses.clear();
   for (auto miss : in.getMisses()) {
     info.misses.push_back({enumOf(miss.getField(), InfoField::all, InfoField::all),
                            enumOf(miss.getReason(), MissReason::other, MissReason::other),
                            miss.getErrno()});
   }
-  return info;
 }
 
 void fillSnapshot(schema::Snapshot::Builder out, const Snapshot& snapshot) {

@@ -19,6 +19,9 @@ void fillGap(schema::Gap::Builder out, const Gap& gap);
 Meta readMeta(schema::Meta::Reader in);
 ClockAnchor readClockAnchor(schema::ClockAnchor::Reader in);
 ProcessInfo readProcessInfo(schema::ProcessInfo::Reader in);
+// The same into an existing record, reusing the capacity of its strings and
+// lists: the chunk decoder refills recycled records without allocating.
+void readProcessInfoInto(schema::ProcessInfo::Reader in, ProcessInfo& info);
 Snapshot readSnapshot(schema::Snapshot::Reader in);
 Gap readGap(schema::Gap::Reader in);
 
