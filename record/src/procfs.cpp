@@ -5,10 +5,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <optional>
-#include <sstream>
+#include <string_view>
 #include <utility>
 
 namespace proctape::record {
@@ -25,7 +26,11 @@ struct ReadResult {
   int err = 0;
 };
 
-// Reads `name` under the directory `dir` (an fd of /proc/PID).
+// Reads `name` under the directory `dir` (an fd of /proc/PID). A read that
+// fills less than the buffer has reached the end: these files (seq_file
+// ones like stat, status and cgroup, and cmdline) hand out everything they
+// have up to the size asked for. Not asking again saves a syscall per file,
+// four per exec.
 ReadResult readWhole(int dir, const char* name) {
   int fd = ::openat(dir, name, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return {{}, errno};
@@ -33,12 +38,10 @@ ReadResult readWhole(int dir, const char* name) {
   char buffer[4096];
   for (;;) {
     ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) result.err = errno;
     if (n > 0) result.text.append(buffer, size_t(n));
-    else if (n < 0 && errno == EINTR) continue;
-    else {
-      if (n < 0) result.err = errno;
-      break;
-    }
+    if (n < ssize_t(sizeof buffer)) break;
   }
   ::close(fd);
   return result;
@@ -65,21 +68,46 @@ struct Stat {
   uint64_t startTicks = 0;
 };
 
+// Space-separated fields of a line of /proc text, parsed in place: this runs
+// for every exec, and string streams cost more than the parsing.
+class Fields {
+ public:
+  explicit Fields(std::string_view text) : text_(text) {}
+  // The next field, or empty when none is left.
+  std::string_view next() {
+    size_t start = text_.find_first_not_of(" \t");
+    if (start == std::string_view::npos) return {};
+    size_t end = text_.find_first_of(" \t\n", start);
+    if (end == std::string_view::npos) end = text_.size();
+    std::string_view field = text_.substr(start, end - start);
+    text_.remove_prefix(end);
+    return field;
+  }
+  template <typename Number>
+  bool number(Number& out) {
+    std::string_view field = next();
+    auto [end, error] = std::from_chars(field.data(), field.data() + field.size(), out);
+    return !field.empty() && error == std::errc() && end == field.data() + field.size();
+  }
+
+ private:
+  std::string_view text_;
+};
+
 // /proc/PID/stat: "pid (comm) state ppid ... flags(9) ... starttime(22)".
 // comm may hold spaces and parentheses, so parse from the last ')'.
 std::optional<Stat> parseStat(const std::string& text) {
   size_t close = text.rfind(')');
   if (close == std::string::npos) return std::nullopt;
-  std::istringstream in(text.substr(close + 1));
+  Fields in(std::string_view(text).substr(close + 1));
   Stat stat;
-  std::string field;
-  in >> stat.state >> stat.ppid;
-  for (int i = 5; i <= 22 && in; ++i) {
-    in >> field;
-    if (i == 9) stat.flags = unsigned(std::strtoul(field.c_str(), nullptr, 10));
-    if (i == 22) stat.startTicks = std::strtoull(field.c_str(), nullptr, 10);
+  std::string_view state = in.next();
+  if (state.size() != 1 || !in.number(stat.ppid)) return std::nullopt;
+  stat.state = state[0];
+  for (int i = 5; i <= 22; ++i) {
+    bool ok = i == 9 ? in.number(stat.flags) : i == 22 ? in.number(stat.startTicks) : !in.next().empty();
+    if (!ok) return std::nullopt;
   }
-  if (!in) return std::nullopt;
   return stat;
 }
 
@@ -95,12 +123,15 @@ std::vector<std::string> splitNul(const std::string& text) {
   return parts;
 }
 
+// Column `column` of the line starting with `key` in /proc/PID/status
+// ("Uid:\treal\teffective\tsaved\tfs"); 0 when missing.
 uint32_t secondId(const std::string& status, const char* key, int column) {
   size_t at = status.find(key);
   if (at == std::string::npos) return 0;
-  std::istringstream in(status.substr(at + std::strlen(key)));
+  Fields in(std::string_view(status).substr(at + std::strlen(key)));
   uint32_t value = 0;
-  for (int i = 0; i <= column; ++i) in >> value;
+  for (int i = 0; i <= column; ++i)
+    if (!in.number(value)) return 0;
   return value;
 }
 
