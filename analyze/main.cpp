@@ -71,5 +71,7 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? kExitOk : kExitUsage;
   }
   if (!parsed.format.empty()) parsed.options.format = parseOutputFormat(parsed.format);
-  return runTool(parsed.options);
+  ToolIo io;
+  io.leaveModelsToExit = true;
+  return runTool(parsed.options, io);
 }

@@ -117,6 +117,39 @@ TEST(RoundTrip, ProcessInfoSnapshotAndGapsKeepEveryField) {
   EXPECT_EQ(back.gaps[1], unknown);
 }
 
+// Decoded chunks are recycled: a later chunk's records are written over an
+// earlier one's, in place. Records of every shape, in many small chunks,
+// must come back exactly, whatever filled their place before.
+TEST(RoundTrip, ProcessInfoOfRecycledChunksKeepsNothingOfTheRecordsBefore) {
+  TempDir dir;
+  auto options = test::deterministicOptions();
+  options.chunkMaxAgeNs = 50;  // a chunk every few records
+  std::vector<ProcessInfo> written;
+  for (int32_t i = 0; i < 600; ++i) {
+    ProcessInfo info = sampleInfo(100 + i);
+    info.argv.resize(size_t(i % 7));  // longer and shorter than what came before
+    for (auto& arg : info.argv) arg += std::string(size_t(i % 5) * 9, 'x');
+    if (i % 3 == 0) info.misses = {{InfoField::cwd, MissReason::gone, 2}};
+    if (i % 4 == 0) info.exe.clear();
+    if (i % 11 == 0) info.comm = std::string(40, 'c');
+    written.push_back(info);
+  }
+  {
+    auto writer = TraceWriter::create(dir.file("t.pt"), test::testMeta(), options);
+    ASSERT_TRUE(writer);
+    for (size_t i = 0; i < written.size(); ++i) ASSERT_TRUE(writer->writeProcessInfo(int64_t(i) * 20, written[i]));
+    ASSERT_TRUE(writer->close());
+  }
+  for (unsigned threads : {1u, 3u}) {
+    auto reader = TraceReader::open(dir.file("t.pt"), {.threads = threads});
+    ASSERT_TRUE(reader);
+    EXPECT_GT(reader->chunks().size(), 20u);
+    auto back = test::readAll(*reader);
+    ASSERT_EQ(back.infos.size(), written.size()) << threads << " threads";
+    for (size_t i = 0; i < written.size(); ++i) EXPECT_EQ(back.infos[i], written[i]) << i << ", " << threads << " threads";
+  }
+}
+
 TEST(RoundTrip, MetaRecordsHostAndFillsFormatFields) {
   TempDir dir;
   {
