@@ -40,6 +40,22 @@ class FrameArena {
   size_t used_ = 0;
 };
 
+// Chunks a reader is done with are recycled for later chunks, except under
+// AddressSanitizer: there they are freed, so that a record used after its
+// chunk was handed back stays an error ASan reports, not a silent misread of
+// the next chunk's data.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kRecycleChunks = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+inline constexpr bool kRecycleChunks = false;
+#else
+inline constexpr bool kRecycleChunks = true;
+#endif
+#else
+inline constexpr bool kRecycleChunks = true;
+#endif
+
 struct DecodedChunk {
   FrameArena frameBytes;            // every frame of the chunk, unshuffled
   std::deque<Meta> metas;           // deques: records point into them

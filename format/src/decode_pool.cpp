@@ -64,7 +64,7 @@ void DecodePool::work() {
       for (auto& chunk : garbage) chunk->recycle();  // the frees happen here, outside the lock
       lock.lock();
       for (auto& chunk : garbage)
-        if (spares_.size() < kSparesPerThread * threads_.size()) spares_.push_back(std::move(chunk));
+        if (kRecycleChunks && spares_.size() < kSparesPerThread * threads_.size()) spares_.push_back(std::move(chunk));
       lock.unlock();
       garbage.clear();  // what was not kept
       lock.lock();

@@ -126,7 +126,7 @@ void TraceReader::Impl::schedule() {
 // retired chunks, so a count of one stays one.
 void TraceReader::Impl::retire(std::shared_ptr<DecodedChunk> chunk) {
   if (!pool) {  // recycled here, on the only thread, when no event holds it
-    if (chunk && chunk.use_count() == 1) {
+    if (kRecycleChunks && chunk && chunk.use_count() == 1) {
       chunk->recycle();
       spare = std::move(chunk);
     }
