@@ -31,6 +31,14 @@
 namespace proctape::format {
 namespace {
 
+// to - from >= limit, for any two times a caller may pass: the difference of
+// two int64 values can overflow, which is undefined behaviour.
+bool atLeastApart(int64_t from, int64_t to, int64_t limit) {
+  int64_t apart = 0;
+  if (__builtin_sub_overflow(to, from, &apart)) return to > from;
+  return apart >= limit;
+}
+
 namespace fs = std::filesystem;
 
 constexpr TraceUuid kDeterministicUuid = {0x70, 0x72, 0x6f, 0x63, 0x74, 0x61, 0x70, 0x65,
@@ -154,7 +162,7 @@ struct TraceWriter::Impl {
   Status cutChunk();
   Status maybeRotate();
   void pruneSegments();
-  Status afterAppend(int64_t timeNs);
+  Status afterAppend();
   void noteRecord(int64_t timeNs, size_t bytes, uint32_t count);
   void maybeAddAnchor(int64_t timeNs);
   FrameRun& runFor(uint16_t sourceId, int64_t timeNs);
@@ -387,10 +395,9 @@ Status TraceWriter::Impl::cutChunk() {
   return okStatus();
 }
 
-Status TraceWriter::Impl::afterAppend(int64_t timeNs) {
-  (void)timeNs;
+Status TraceWriter::Impl::afterAppend() {
   bool full = pendingBytes >= options.chunkRawBytes;
-  bool old = chunkLastNs - chunkFirstNs >= options.chunkMaxAgeNs;
+  bool old = atLeastApart(chunkFirstNs, chunkLastNs, options.chunkMaxAgeNs);
   if (!full && !old) return okStatus();
   if (auto status = cutChunk(); !status) return status;
   return maybeRotate();
@@ -435,7 +442,7 @@ Status TraceWriter::writeFrame(int64_t timeNs, uint16_t sourceId, std::span<cons
   impl_->runFor(sourceId, timeNs).append(timeNs, bytes);
   impl_->noteRecord(timeNs, bytes.size() + 8, 1);
   ++impl_->stats.frames;
-  return impl_->afterAppend(timeNs);
+  return impl_->afterAppend();
 }
 
 Status TraceWriter::writeProcessInfo(int64_t timeNs, const ProcessInfo& info) {
@@ -443,7 +450,7 @@ Status TraceWriter::writeProcessInfo(int64_t timeNs, const ProcessInfo& info) {
   impl_->maybeAddAnchor(timeNs);
   impl_->pending.push_back({timeNs, info});
   impl_->noteRecord(timeNs, estimateBytes(info), 1);
-  return impl_->afterAppend(timeNs);
+  return impl_->afterAppend();
 }
 
 Status TraceWriter::writeSnapshot(int64_t timeNs, const Snapshot& snapshot) {
@@ -453,7 +460,7 @@ Status TraceWriter::writeSnapshot(int64_t timeNs, const Snapshot& snapshot) {
   for (const auto& info : snapshot.processes) bytes += estimateBytes(info);
   impl_->pending.push_back({timeNs, snapshot});
   impl_->noteRecord(timeNs, bytes, 1);
-  return impl_->afterAppend(timeNs);
+  return impl_->afterAppend();
 }
 
 Status TraceWriter::writeGap(int64_t timeNs, const Gap& gap) {
@@ -461,7 +468,7 @@ Status TraceWriter::writeGap(int64_t timeNs, const Gap& gap) {
   impl_->maybeAddAnchor(timeNs);
   impl_->pending.push_back({timeNs, gap});
   impl_->noteRecord(timeNs, 64 + gap.detail.size(), 1);
-  return impl_->afterAppend(timeNs);
+  return impl_->afterAppend();
 }
 
 Status TraceWriter::writeClocks(int64_t timeNs, const ClockAnchor& anchor) {
@@ -470,12 +477,13 @@ Status TraceWriter::writeClocks(int64_t timeNs, const ClockAnchor& anchor) {
   impl_->noteRecord(timeNs, 48, 1);
   impl_->anchorWritten = true;
   impl_->lastAnchorNs = timeNs;
-  return impl_->afterAppend(timeNs);
+  return impl_->afterAppend();
 }
 
 Status TraceWriter::tick(int64_t nowNs) {
   if (auto status = impl_->checkUsable(); !status) return status;
-  if (impl_->pending.empty() || nowNs - impl_->chunkFirstNs < impl_->options.chunkMaxAgeNs) return okStatus();
+  if (impl_->pending.empty() || !atLeastApart(impl_->chunkFirstNs, nowNs, impl_->options.chunkMaxAgeNs))
+    return okStatus();
   return flush();
 }
 

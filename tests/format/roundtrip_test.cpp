@@ -2,6 +2,8 @@
 // many sources, both layouts), process info, snapshots and gaps.
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "test_support.h"
 
 namespace proctape::format {
@@ -148,6 +150,25 @@ TEST(RoundTrip, ProcessInfoOfRecycledChunksKeepsNothingOfTheRecordsBefore) {
     ASSERT_EQ(back.infos.size(), written.size()) << threads << " threads";
     for (size_t i = 0; i < written.size(); ++i) EXPECT_EQ(back.infos[i], written[i]) << i << ", " << threads << " threads";
   }
+}
+
+// Times 2^64 ns apart in one chunk: the writer's chunk-age check must not
+// overflow (UBSan in the asan preset sees it if it does).
+TEST(RoundTrip, TimesAtBothEndsOfTheRangeAreWrittenAndReadBack) {
+  TempDir dir;
+  const int64_t low = std::numeric_limits<int64_t>::min() + 1, high = std::numeric_limits<int64_t>::max();
+  {
+    auto writer = TraceWriter::create(dir.file("t.pt"), test::testMeta(), test::deterministicOptions());
+    ASSERT_TRUE(writer);
+    ASSERT_TRUE(writer->writeFrame(low, 0, test::sampleFrame(1)));
+    ASSERT_TRUE(writer->writeFrame(high, 0, test::sampleFrame(2)));
+    ASSERT_TRUE(writer->tick(low));
+    ASSERT_TRUE(writer->close());
+  }
+  auto reader = TraceReader::open(dir.file("t.pt"));
+  ASSERT_TRUE(reader);
+  auto back = test::readAll(*reader);
+  ASSERT_EQ(back.frames.size(), 2u);
 }
 
 TEST(RoundTrip, MetaRecordsHostAndFillsFormatFields) {
