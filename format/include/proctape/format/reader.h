@@ -54,6 +54,9 @@ struct ChunkInfo {
   int64_t lastTimeNs = 0;
   uint32_t recordCount = 0;
   uint32_t compressedSize = 0;
+  // The Cap'n Proto message's size, from the chunk header when the file was
+  // scanned; 0 when the chunk table came from the index, which does not store
+  // it (the decoder always checks the header's own).
   uint32_t rawSize = 0;
 };
 
