@@ -421,7 +421,8 @@ Result<TraceWriter> TraceWriter::create(const std::string& path, Meta meta, Writ
   meta.formatMajor = kFormatMajor;
   meta.formatMinor = kFormatMinor;
   meta.traceUuid = impl->options.deterministic ? kDeterministicUuid : randomUuid();
-  meta.byteOrder = std::endian::native == std::endian::big ? ByteOrder::big : ByteOrder::little;
+  meta.byteOrder = impl->options.frameByteOrder.value_or(std::endian::native == std::endian::big ? ByteOrder::big
+                                                                                                 : ByteOrder::little);
   impl->meta = std::move(meta);
   if (impl->options.rotation) {
     std::error_code ec;

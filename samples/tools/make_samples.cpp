@@ -15,6 +15,7 @@
 // The damaged cases (truncated, corrupt-chunk) are intact traces first, then
 // cut or bit-flipped at a chunk found through the reader's chunk table.
 // scripts/make-samples runs it; scripts/update-goldens then renders the goldens.
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -47,7 +48,7 @@ format::Meta sampleMeta(const std::string& caseName) {
   meta.hostname = "sample-host";
   meta.kernelRelease = "6.6.0-sample";
   meta.kernelVersion = "#1 SMP PREEMPT_DYNAMIC";
-  meta.machine = "x86_64";
+  meta.machine = caseName == "big-endian" ? "s390x" : "x86_64";  // a big-endian machine for that case
   meta.bootId = "00000000-0000-0000-0000-000000000000";
   meta.recorderName = "make_samples";
   meta.recorderVersion = "1";
@@ -78,9 +79,11 @@ class Sample {
   Sample& proc(int64_t timeNs, const Bytes& bytes) { return frame(timeNs, kProc, bytes); }
   Sample& route(int64_t timeNs, const Bytes& bytes) { return frame(timeNs, kRoute, bytes); }
   Sample& frame(int64_t timeNs, uint16_t source, const Bytes& bytes) {
-    if (writer_) check(writer_->writeFrame(timeNs, source, bytes));
+    if (writer_) check(writer_->writeFrame(timeNs, source, convert_ ? convert_(bytes) : bytes));
     return *this;
   }
+  // Every frame goes through `convert` before it is written.
+  void convertFrames(std::function<Bytes(Bytes)> convert) { convert_ = std::move(convert); }
   Sample& info(int64_t timeNs, const format::ProcessInfo& info) {
     if (writer_) check(writer_->writeProcessInfo(timeNs, info));
     return *this;
@@ -117,6 +120,7 @@ class Sample {
   }
   std::string path_;
   std::optional<format::TraceWriter> writer_;
+  std::function<Bytes(Bytes)> convert_;
   bool ok_ = true;
 };
 
@@ -244,6 +248,40 @@ bool makeEveryEvent(const std::string& path) {
   everyEventChildren(s);
   everyEventOldLayouts(s);
   everyEventOdd(s);
+  return s.close();
+}
+
+// ---- big-endian ----------------------------------------------------------------
+
+// A cn_proc datagram built little-endian, laid out as a big-endian machine
+// (s390x) sends it: every integer field byte-swapped, a comm event's name
+// left as it is.
+Bytes bigEndian(Bytes frame) {
+  auto swap = [&frame](size_t at, size_t width) {
+    if (at + width <= frame.size()) std::reverse(frame.begin() + long(at), frame.begin() + long(at + width));
+  };
+  uint32_t what = frame.size() >= 40 ? uint32_t(frame[36]) | uint32_t(frame[37]) << 8 | uint32_t(frame[38]) << 16 |
+                                           uint32_t(frame[39]) << 24
+                                     : 0;
+  for (size_t at : {0, 8, 12}) swap(at, 4);  // nlmsghdr: len, seq, pid
+  swap(4, 2), swap(6, 2);                     // type, flags
+  for (size_t at : {16, 20, 24, 28}) swap(at, 4);  // cn_msg: idx, val, seq, ack
+  swap(32, 2), swap(34, 2);                         // len, flags
+  swap(36, 4), swap(40, 4), swap(44, 8);            // proc_event: what, cpu, timestamp_ns
+  size_t numbersEnd = what == fr::kWhatComm ? 60 : frame.size();  // comm: pid, tgid, then the name
+  for (size_t at = 52; at + 4 <= numbersEnd; at += 4) swap(at, 4);
+  return frame;
+}
+
+// The current-layout part of every-event, as a big-endian machine records it:
+// replay and analyze must read the same events from it.
+bool makeBigEndian(const std::string& path) {
+  format::WriterOptions options = deterministic();
+  options.frameByteOrder = format::ByteOrder::big;
+  Sample s(path, "big-endian", options);
+  s.convertFrames(bigEndian);
+  everyEventCurrent(s);
+  everyEventChildren(s);
   return s.close();
 }
 
@@ -603,7 +641,8 @@ bool makeCorruptChunk(const std::string& path) {
 
 const std::map<std::string, std::function<bool(const std::string&)>>& cases() {
   static const std::map<std::string, std::function<bool(const std::string&)>> all = {
-      {"every-event", makeEveryEvent}, {"rtnetlink", makeRtnetlink},     {"gap", makeGap},
+      {"every-event", makeEveryEvent}, {"big-endian", makeBigEndian}, {"rtnetlink", makeRtnetlink},
+      {"gap", makeGap},
       {"malformed-frame", makeMalformed}, {"clock-anchors", makeClockAnchors}, {"truncated", makeTruncated}, {"corrupt-chunk", makeCorruptChunk},
   };
   return all;

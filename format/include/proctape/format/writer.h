@@ -39,6 +39,9 @@ struct WriterOptions {
   std::function<ClockAnchor()> clock;
   // When set, the path given to create() is a directory of segments.
   std::optional<RotationOptions> rotation;
+  // The byte order of the frames to be written, when they come from a machine
+  // of another order (crafted samples, converters); by default this machine's.
+  std::optional<ByteOrder> frameByteOrder;
 };
 
 struct WriterStats {
@@ -57,7 +60,7 @@ class TraceWriter {
   // Creates `path` (mode 0600, truncating an existing file) or, with rotation,
   // the directory `path` (mode 0700) and its first segment. `meta` supplies
   // host, recorder and sources; the writer fills in format version, uuid,
-  // byte order, clocks and segment index.
+  // byte order (see WriterOptions::frameByteOrder), clocks and segment index.
   static Result<TraceWriter> create(const std::string& path, Meta meta, WriterOptions options = {});
 
   TraceWriter(TraceWriter&&) noexcept;
