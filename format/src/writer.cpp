@@ -13,6 +13,7 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <limits>
 #include <variant>
 
 #include <capnp/message.h>
@@ -37,6 +38,13 @@ bool atLeastApart(int64_t from, int64_t to, int64_t limit) {
   int64_t apart = 0;
   if (__builtin_sub_overflow(to, from, &apart)) return to > from;
   return apart >= limit;
+}
+
+// a + b, clamped to the int64 range.
+int64_t addClamped(int64_t a, int64_t b) {
+  int64_t sum = 0;
+  if (!__builtin_add_overflow(a, b, &sum)) return sum;
+  return b > 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
 }
 
 namespace fs = std::filesystem;
@@ -153,7 +161,7 @@ struct TraceWriter::Impl {
   // The clocks now; in deterministic mode, as if now were `recordTimeNs`.
   ClockAnchor clockAt(int64_t recordTimeNs) const {
     if (options.clock) return options.clock();
-    if (options.deterministic) return {recordTimeNs, kDeterministicEpochNs + recordTimeNs, recordTimeNs};
+    if (options.deterministic) return {recordTimeNs, addClamped(kDeterministicEpochNs, recordTimeNs), recordTimeNs};
     return readSystemClocks();
   }
   Status openSegment();
@@ -272,7 +280,7 @@ Status TraceWriter::Impl::maybeRotate() {
   if (!options.rotation || segmentChunks < 2) return okStatus();  // never leave a meta-only segment
   const RotationOptions& r = *options.rotation;
   bool bySize = r.maxBytes > 0 && segmentBytes >= r.maxBytes;
-  bool byAge = r.maxAgeNs > 0 && segmentHasRecords && segmentLastTimeNs - segmentFirstTimeNs >= r.maxAgeNs;
+  bool byAge = r.maxAgeNs > 0 && segmentHasRecords && atLeastApart(segmentFirstTimeNs, segmentLastTimeNs, r.maxAgeNs);
   if (!bySize && !byAge) return okStatus();
   if (auto status = finishSegment(); !status) return status;
   if (auto status = openSegment(); !status) return status;
@@ -294,7 +302,7 @@ void TraceWriter::Impl::noteRecord(int64_t timeNs, size_t bytes, uint32_t count)
 }
 
 void TraceWriter::Impl::maybeAddAnchor(int64_t timeNs) {
-  if (anchorWritten && timeNs - lastAnchorNs < options.clockAnchorEveryNs) return;
+  if (anchorWritten && !atLeastApart(lastAnchorNs, timeNs, options.clockAnchorEveryNs)) return;
   ClockAnchor anchor = clockAt(timeNs);
   pending.push_back({anchor.monotonicNs, anchor});
   noteRecord(anchor.monotonicNs, 48, 1);
