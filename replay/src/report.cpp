@@ -87,8 +87,10 @@ void describeSegments(std::string& out, const format::TraceReader& reader) {
     }
     const auto& s = segments[i];
     line(out, i ? "" : "segments",
-         s.path + ": " + std::to_string(s.size) + " bytes, format " + std::to_string(s.formatMajor) + "." +
-             std::to_string(s.formatMinor) + (s.indexed ? ", indexed" : ", no index"));
+         s.path + ": " + std::to_string(s.size) + " bytes, " +
+             (s.headerDamaged ? std::string("file header damaged (format unknown)")
+                              : "format " + std::to_string(s.formatMajor) + "." + std::to_string(s.formatMinor)) +
+             (s.indexed ? ", indexed" : ", no index"));
   }
   line(out, "chunks", std::to_string(reader.chunks().size()));
 }

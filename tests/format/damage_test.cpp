@@ -107,6 +107,7 @@ struct Outcome {
   std::vector<ChunkInfo> chunks;
   bool hasMeta = false;
   bool indexed = false;
+  bool headerDamaged = false;
   test::ReadBack back;
 };
 
@@ -121,6 +122,7 @@ Outcome readTrace(const std::string& path, ReaderOptions options = {.threads = 1
   out.chunks = reader->chunks();
   out.hasMeta = reader->meta().has_value();
   out.indexed = !reader->segments().empty() && reader->segments()[0].indexed;
+  out.headerDamaged = !reader->segments().empty() && reader->segments()[0].headerDamaged;
   out.back = test::readAll(*reader);
   return out;
 }
@@ -333,6 +335,7 @@ TEST(Damage, BitFlipInTheFileHeaderLosesNoChunk) {
       EXPECT_EQ(damage[0].kind, DamageKind::unexpectedBytes);
       EXPECT_EQ(damage[0].bytesSkipped, container::kFileHeaderBytes);
       EXPECT_NE(damage[0].detail.find("file header"), std::string::npos) << damage[0].detail;
+      EXPECT_TRUE(out.headerDamaged);
     }
   }
 }

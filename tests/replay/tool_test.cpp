@@ -187,6 +187,25 @@ TEST(Tool, InfoDescribesTheTrace) {
   EXPECT_NE(run.out.find("chunks       " + std::to_string(chunksOf(options.input).size()) + "\n"), std::string::npos);
 }
 
+TEST(Tool, DamagedFileHeaderIsReportedAndTheEventsStillRead) {
+  TraceBuilder trace;
+  trace.proc(1 * kSec, frames::fork(1, 1, 2, 2)).proc(2 * kSec, frames::exec(2, 2));
+  std::string path = trace.close();
+  auto bytes = readFile(path);
+  bytes[20] ^= 0x01;  // a bit of the trace uuid: the header's CRC fails
+  writeFile(path, bytes);
+  auto run = runTool(textOf(path), trace.dir());
+  EXPECT_EQ(run.code, replay::kExitDamaged) << run.errors;
+  EXPECT_NE(run.out.find("fork()"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("exec()"), std::string::npos) << run.out;
+  EXPECT_NE(run.errors.find("offset 0: unexpected bytes, 48 bytes skipped: the file header"), std::string::npos)
+      << run.errors;
+  auto options = textOf(path);
+  options.info = true;
+  auto info = runTool(options, trace.dir());
+  EXPECT_NE(info.out.find("file header damaged (format unknown)"), std::string::npos) << info.out;
+}
+
 // ---- the executable ----------------------------------------------------------
 
 std::string shell(const std::string& command, int* code) {

@@ -67,6 +67,9 @@ struct SegmentInfo {
   uint16_t formatMinor = 0;
   uint32_t segmentIndex = 0;
   bool indexed = false;          // its chunk table came from the index
+  // Its file header failed its checks (a damage entry says so): the format
+  // version above is this build's major version, assumed, not read.
+  bool headerDamaged = false;
 };
 
 class TraceReader {
