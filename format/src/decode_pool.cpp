@@ -1,5 +1,7 @@
 #include "decode_pool.h"
 
+#include <utility>
+
 namespace proctape::format {
 namespace {
 
@@ -52,21 +54,27 @@ void DecodePool::dispose(std::shared_ptr<DecodedChunk> chunk) {
   wake_.notify_one();
 }
 
+// Outside the lock: recycling and freeing touch thousands of strings.
+void DecodePool::handBack(std::vector<std::shared_ptr<DecodedChunk>>& garbage) {
+  if (!kRecycleChunks) return garbage.clear();
+  for (auto& chunk : garbage) chunk->recycle();
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& chunk : garbage)
+      if (spares_.size() < kSparesPerThread * threads_.size()) spares_.push_back(std::move(chunk));
+  }
+  garbage.clear();  // frees what was not kept
+}
+
 void DecodePool::work() {
   std::unique_lock lock(mutex_);
   for (;;) {
     wake_.wait(lock, [&] { return stopping_ || !queue_.empty() || !garbage_.empty(); });
     if (stopping_) return;
     if (!garbage_.empty()) {
-      auto garbage = std::move(garbage_);
-      garbage_.clear();
+      auto garbage = std::exchange(garbage_, {});
       lock.unlock();
-      for (auto& chunk : garbage) chunk->recycle();  // the frees happen here, outside the lock
-      lock.lock();
-      for (auto& chunk : garbage)
-        if (kRecycleChunks && spares_.size() < kSparesPerThread * threads_.size()) spares_.push_back(std::move(chunk));
-      lock.unlock();
-      garbage.clear();  // what was not kept
+      handBack(garbage);
       lock.lock();
       continue;
     }

@@ -40,6 +40,8 @@ class DecodePool {
 
  private:
   void work();
+  // Recycles disposed chunks into spares_, as many as are kept, and frees the rest.
+  void handBack(std::vector<std::shared_ptr<DecodedChunk>>& garbage);
 
   DecodeFn decode_;
   std::mutex mutex_;
