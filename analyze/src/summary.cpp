@@ -7,6 +7,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "proctape/format/clamped.h"
+
 namespace proctape::analyze {
 
 Span spanOf(const Model& model) {
@@ -48,11 +50,6 @@ std::string groupName(const Image* image) { return std::string(groupView(image))
 
 // --- Commands ------------------------------------------------------------------
 
-int64_t addSaturated(int64_t a, int64_t b) {
-  int64_t sum = 0;
-  return __builtin_add_overflow(a, b, &sum) ? (b > 0 ? INT64_MAX : INT64_MIN) : sum;
-}
-
 std::vector<CommandStats> commandStats(const Model& model, const Scope& scope) {
   return commandStats(model, scope, spanOf(model));
 }
@@ -87,7 +84,7 @@ std::vector<CommandStats> commandStats(const Model& model, const Scope& scope, c
       if (stats.runs == 0) stats.exe = groupView(image);
       ++stats.runs;
       if (last && !process.ended()) ++stats.openRuns;
-      stats.totalNs = addSaturated(stats.totalNs, duration);
+      stats.totalNs = format::addClamped(stats.totalNs, duration);
       if (duration > stats.maxNs || stats.maxId == 0) {
         stats.maxNs = std::max(stats.maxNs, duration);
         stats.maxId = process.id;

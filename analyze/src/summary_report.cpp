@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "proctape/analyze/report.h"
+#include "proctape/format/clamped.h"
 #include "summary_render.h"
 #include "text.h"
 
@@ -163,7 +164,7 @@ Totals totalsOf(const std::vector<TraceView>& views, const std::vector<Summary>&
       into.exe = stats.exe;
       into.runs += stats.runs;
       into.openRuns += stats.openRuns;
-      into.totalNs = addSaturated(into.totalNs, stats.totalNs);
+      into.totalNs = format::addClamped(into.totalNs, stats.totalNs);
       into.maxNs = std::max(into.maxNs, stats.maxNs);
     }
   }

@@ -13,7 +13,6 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
-#include <limits>
 #include <variant>
 
 #include <capnp/message.h>
@@ -22,6 +21,7 @@
 #include "crc32c.h"
 #include "frame_batch.h"
 #include "proctape.capnp.h"
+#include "proctape/format/clamped.h"
 #include "proctape/format/container.h"
 #include "schema_convert.h"
 #include "segment_names.h"
@@ -31,21 +31,6 @@
 
 namespace proctape::format {
 namespace {
-
-// to - from >= limit, for any two times a caller may pass: the difference of
-// two int64 values can overflow, which is undefined behaviour.
-bool atLeastApart(int64_t from, int64_t to, int64_t limit) {
-  int64_t apart = 0;
-  if (__builtin_sub_overflow(to, from, &apart)) return to > from;
-  return apart >= limit;
-}
-
-// a + b, clamped to the int64 range.
-int64_t addClamped(int64_t a, int64_t b) {
-  int64_t sum = 0;
-  if (!__builtin_add_overflow(a, b, &sum)) return sum;
-  return b > 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
-}
 
 namespace fs = std::filesystem;
 
@@ -280,7 +265,7 @@ Status TraceWriter::Impl::maybeRotate() {
   if (!options.rotation || segmentChunks < 2) return okStatus();  // never leave a meta-only segment
   const RotationOptions& r = *options.rotation;
   bool bySize = r.maxBytes > 0 && segmentBytes >= r.maxBytes;
-  bool byAge = r.maxAgeNs > 0 && segmentHasRecords && atLeastApart(segmentFirstTimeNs, segmentLastTimeNs, r.maxAgeNs);
+  bool byAge = r.maxAgeNs > 0 && segmentHasRecords && subClamped(segmentLastTimeNs, segmentFirstTimeNs) >= r.maxAgeNs;
   if (!bySize && !byAge) return okStatus();
   if (auto status = finishSegment(); !status) return status;
   if (auto status = openSegment(); !status) return status;
@@ -302,7 +287,7 @@ void TraceWriter::Impl::noteRecord(int64_t timeNs, size_t bytes, uint32_t count)
 }
 
 void TraceWriter::Impl::maybeAddAnchor(int64_t timeNs) {
-  if (anchorWritten && !atLeastApart(lastAnchorNs, timeNs, options.clockAnchorEveryNs)) return;
+  if (anchorWritten && subClamped(timeNs, lastAnchorNs) < options.clockAnchorEveryNs) return;
   ClockAnchor anchor = clockAt(timeNs);
   pending.push_back({anchor.monotonicNs, anchor});
   noteRecord(anchor.monotonicNs, 48, 1);
@@ -405,7 +390,7 @@ Status TraceWriter::Impl::cutChunk() {
 
 Status TraceWriter::Impl::afterAppend() {
   bool full = pendingBytes >= options.chunkRawBytes;
-  bool old = atLeastApart(chunkFirstNs, chunkLastNs, options.chunkMaxAgeNs);
+  bool old = subClamped(chunkLastNs, chunkFirstNs) >= options.chunkMaxAgeNs;
   if (!full && !old) return okStatus();
   if (auto status = cutChunk(); !status) return status;
   return maybeRotate();
@@ -491,7 +476,7 @@ Status TraceWriter::writeClocks(int64_t timeNs, const ClockAnchor& anchor) {
 
 Status TraceWriter::tick(int64_t nowNs) {
   if (auto status = impl_->checkUsable(); !status) return status;
-  if (impl_->pending.empty() || !atLeastApart(impl_->chunkFirstNs, nowNs, impl_->options.chunkMaxAgeNs))
+  if (impl_->pending.empty() || subClamped(nowNs, impl_->chunkFirstNs) < impl_->options.chunkMaxAgeNs)
     return okStatus();
   return flush();
 }

@@ -11,16 +11,12 @@
 #include <limits>
 #include <optional>
 
+#include "proctape/format/clamped.h"
 #include "proctape/format/records.h"
 
 namespace proctape::replay::detail {
 
-// a - b, clamped to the int64 range.
-inline int64_t subClamped(int64_t a, int64_t b) {
-  int64_t difference = 0;
-  if (!__builtin_sub_overflow(a, b, &difference)) return difference;
-  return b > 0 ? std::numeric_limits<int64_t>::min() : std::numeric_limits<int64_t>::max();
-}
+using format::subClamped;
 
 // The wall-clock time (ns since the epoch) of capture time `timeNs` by
 // `anchor`: realtime + (timeNs - monotonic). Empty when it does not fit.

@@ -43,12 +43,12 @@ constexpr int64_t kMs = 1'000'000;
 constexpr uint16_t kProc = 0;   // source 0: the proc connector
 constexpr uint16_t kRoute = 1;  // source 1: rtnetlink
 
-format::Meta sampleMeta(const std::string& caseName) {
+format::Meta sampleMeta(const std::string& caseName, const std::string& machine) {
   format::Meta meta;
   meta.hostname = "sample-host";
   meta.kernelRelease = "6.6.0-sample";
   meta.kernelVersion = "#1 SMP PREEMPT_DYNAMIC";
-  meta.machine = caseName == "big-endian" ? "s390x" : "x86_64";  // a big-endian machine for that case
+  meta.machine = machine;
   meta.bootId = "00000000-0000-0000-0000-000000000000";
   meta.recorderName = "make_samples";
   meta.recorderVersion = "1";
@@ -67,9 +67,10 @@ format::WriterOptions deterministic() {
 // A writer for one case; the first failure is remembered and reported once.
 class Sample {
  public:
-  Sample(const std::string& path, const std::string& caseName, format::WriterOptions options = deterministic())
+  Sample(const std::string& path, const std::string& caseName, format::WriterOptions options = deterministic(),
+         const std::string& machine = "x86_64")
       : path_(path) {
-    auto writer = format::TraceWriter::create(path, sampleMeta(caseName), options);
+    auto writer = format::TraceWriter::create(path, sampleMeta(caseName, machine), options);
     if (!writer) {
       fail(writer.error().message);
       return;
@@ -278,7 +279,7 @@ Bytes bigEndian(Bytes frame) {
 bool makeBigEndian(const std::string& path) {
   format::WriterOptions options = deterministic();
   options.frameByteOrder = format::ByteOrder::big;
-  Sample s(path, "big-endian", options);
+  Sample s(path, "big-endian", options, "s390x");
   s.convertFrames(bigEndian);
   everyEventCurrent(s);
   everyEventChildren(s);

@@ -32,9 +32,6 @@ struct Interval {
 };
 Interval effectiveLife(const Process& process, const Span& span);
 
-// a + b, held at the int64_t limits instead of overflowing (sums of times from untrusted traces).
-int64_t addSaturated(int64_t a, int64_t b);
-
 // The executable a run is grouped under: its exe, else argv[0], else "?".
 std::string groupName(const Image* image);
 
