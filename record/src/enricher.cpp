@@ -55,7 +55,10 @@ Enricher::~Enricher() {
 
 void Enricher::start(std::vector<Datagram> initial) {
   initial_ = std::move(initial);
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    nameThisThread("pt-enrich");
+    run();
+  });
 }
 
 void Enricher::stopAndJoin() {

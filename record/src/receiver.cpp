@@ -24,7 +24,12 @@ Receiver::~Receiver() {
   if (thread_.joinable()) stopAndJoin();
 }
 
-void Receiver::start() { thread_ = std::thread([this] { run(); }); }
+void Receiver::start() {
+  thread_ = std::thread([this] {
+    nameThisThread("pt-receive");
+    run();
+  });
+}
 
 void Receiver::stopAndJoin() {
   stop_.store(true, std::memory_order_relaxed);
@@ -39,12 +44,28 @@ void Receiver::fail(const std::string& message) {
   failed_.store(true, std::memory_order_release);
 }
 
+bool Receiver::buffersAllowBackOff() const {
+  for (const auto& source : sources_) {
+    int bytes = 0;
+    socklen_t length = sizeof bytes;
+    if (::getsockopt(source.fd, SOL_SOCKET, SO_RCVBUF, &bytes, &length) != 0 || bytes < kBackOffMinBufferBytes) {
+      return false;
+    }
+  }
+  return true;
+}
+
 void Receiver::run() {
+  int64_t idleNs = buffersAllowBackOff() ? options_.idleIntervalNs : options_.drainIntervalNs;
+  int64_t interval = options_.drainIntervalNs;
   timespec next{};
   ::clock_gettime(CLOCK_MONOTONIC, &next);
   while (!stop_.load(std::memory_order_relaxed) && !failed_.load(std::memory_order_relaxed)) {
+    uint64_t before = stats_.received.load(std::memory_order_relaxed);
     drainAll();
-    int64_t ns = next.tv_nsec + options_.drainIntervalNs;
+    bool received = stats_.received.load(std::memory_order_relaxed) != before;
+    interval = nextDrainInterval(interval, received, options_.drainIntervalNs, idleNs);
+    int64_t ns = next.tv_nsec + interval;
     next.tv_sec += ns / 1'000'000'000;
     next.tv_nsec = ns % 1'000'000'000;
     timespec now{};
@@ -82,8 +103,10 @@ bool Receiver::reportDrops(ReceiverSource& source, bool enobufs) {
   return true;
 }
 
-// One drain round: every socket until it is empty (or the queue is full),
-// then one wake-up of the writer if anything was handed over.
+// One drain round: every socket until it is empty (or the queue is full).
+// The writer is woken only when enough waits for it (or the queue filled):
+// a wakeup per round doubled the recorder's context switches, and the
+// writer's own 50 ms period picks up the rest.
 bool Receiver::drainAll() {
   bool drained = true;
   for (auto& source : sources_) {
@@ -92,7 +115,8 @@ bool Receiver::drainAll() {
     if (done) done = reportDrops(source, false);
     drained = drained && done;
   }
-  if (published_) signal_.notify();
+  size_t waiting = queue_.capacity() - queue_.writable();
+  if (published_ && (!drained || waiting >= options_.wakeWriterAt)) signal_.notify();
   published_ = false;
   return drained;
 }

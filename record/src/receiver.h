@@ -7,7 +7,9 @@
 // Why a timer instead of blocking per event: what a cn_proc listener costs
 // the machine is mostly one wakeup per event (see docs/recorder.md). With a
 // large receive buffer, draining every ~10 ms loses nothing and wakes 100
-// times a second whatever the event rate.
+// times a second whatever the event rate. Each wakeup costs tens of
+// microseconds of CPU on a VM, so an idle recorder backs off (up to
+// idleIntervalNs) and the writer is woken only when work piles up.
 //
 // When the queue is full the receiver stops reading for that round, so the
 // socket's own buffer absorbs the burst; if that overflows too the kernel
@@ -24,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "proctape/record/drain_period.h"
 #include "proctape/record/frame_queue.h"
 #include "shared.h"
 
@@ -41,6 +44,12 @@ std::optional<uint32_t> socketDrops(int fd);
 
 struct ReceiverOptions {
   int64_t drainIntervalNs = 10'000'000;
+  // After a round that received nothing the period doubles, up to this
+  // (drain_period.h), when every socket's buffer allows it.
+  int64_t idleIntervalNs = 50'000'000;
+  // The writer is woken at once when this many slots wait (or the queue
+  // filled up); fewer are found on its own period (TraceSink, 50 ms).
+  size_t wakeWriterAt = 4096;
   size_t batch = 256;                   // datagrams per recvmmsg call
   size_t maxDatagramBytes = 1u << 20;   // for wholeDatagrams sources
 };
@@ -62,7 +71,10 @@ class Receiver {
   // Drains one source; false when the queue filled up before the socket emptied.
   bool drainBatched(ReceiverSource& source);
   bool drainWhole(ReceiverSource& source);
+  // One round over every socket; false when the queue filled up first.
   bool drainAll();
+  // Whether every socket's buffer is large enough to sleep longer when idle.
+  bool buffersAllowBackOff() const;
   bool pushMarker(const ReceiverSource& source, SlotKind kind, uint32_t length);
   // Reports datagrams the kernel dropped since the last report; `enobufs`:
   // recv said so (an unreadable counter then still gives an unknown gap).

@@ -215,7 +215,8 @@ void Session::startThreads() {
   if (sources_->proc) receiving.push_back({sources_->proc->socket().fd(), kProcSourceId, false});
   if (sources_->route) receiving.push_back({sources_->route->fd(), kRouteSourceId, true});
   receiver_ = std::make_unique<Receiver>(*queue_, signal_, stats_, std::move(receiving),
-                                         ReceiverOptions{options_.drainIntervalNs, options_.batch, 1u << 20});
+                                         ReceiverOptions{.drainIntervalNs = options_.drainIntervalNs,
+                                                         .batch = options_.batch});
   receiver_->start();
   recording_ = true;
 }

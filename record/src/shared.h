@@ -3,6 +3,8 @@
 // writer, and the signal that wakes the writer.
 #pragma once
 
+#include <pthread.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -14,6 +16,10 @@
 #include "proctape/format/records.h"
 
 namespace proctape::record {
+
+// Names the calling thread (at most 15 characters), so that `top -H`, `ps -L`
+// and perf tell the recorder's threads apart.
+inline void nameThisThread(const char* name) { (void)::pthread_setname_np(::pthread_self(), name); }
 
 struct SharedStats {
   using Counter = std::atomic<uint64_t>;

@@ -41,7 +41,10 @@ TraceSink::~TraceSink() {
 
 void TraceSink::start(std::vector<Datagram> preamble) {
   preamble_ = std::move(preamble);
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    nameThisThread("pt-write");
+    run();
+  });
 }
 
 void TraceSink::finish() {
