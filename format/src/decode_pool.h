@@ -40,6 +40,9 @@ class DecodePool {
 
  private:
   void work();
+  // Lowers the calling worker's priority below the consuming thread's.
+  static void yieldToTheReader();
+  static constexpr int kWorkerNiceIncrement = 5;
   // Recycles disposed chunks into spares_, as many as are kept, and frees the rest.
   void handBack(std::vector<std::shared_ptr<DecodedChunk>>& garbage);
 
