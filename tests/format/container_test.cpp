@@ -318,6 +318,18 @@ TEST(Container, Crc32cMatchesKnownVectors) {
   EXPECT_EQ(crc32c(whole.subspan(17), crc32c(whole.first(17))), crc32c(whole));
 }
 
+TEST(Container, Crc32cInstructionAndTablesAgreeAtEveryLengthAndAlignment) {
+  std::vector<uint8_t> bytes(300);
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = uint8_t(i * 131 + (i >> 3));
+  EXPECT_EQ(crc32cPortable(bytesOf("123456789")), 0xE3069283u);
+  for (size_t start = 0; start < 9; ++start) {
+    for (size_t length = 0; start + length <= bytes.size(); length += 7) {
+      std::span<const uint8_t> part(bytes.data() + start, length);
+      ASSERT_EQ(crc32c(part, 0x1234u), crc32cPortable(part, 0x1234u)) << "start " << start << " length " << length;
+    }
+  }
+}
+
 TEST(StoredFrame, Xxh64MatchesKnownVectors) {
   EXPECT_EQ(xxh64({}, 0), 0xEF46DB3751D8E999ULL);
   EXPECT_EQ(xxh64(bytesOf("abc"), 0), 0x44BC2CF5AD770999ULL);
