@@ -98,18 +98,34 @@ std::vector<CommandStats> commandStats(const Model& model, const Scope& scope, c
   return out;
 }
 
-std::vector<CommandStats> topByTotal(std::vector<CommandStats> stats, size_t n) {
-  std::stable_sort(stats.begin(), stats.end(),
-                   [](const CommandStats& a, const CommandStats& b) { return a.totalNs > b.totalNs; });
-  if (stats.size() > n) stats.resize(n);
-  return stats;
+namespace {
+
+// The n largest by `key`, ties in their order in `stats` (as a stable sort
+// would leave them), copying only those n: a build can have hundreds of
+// thousands of executables.
+template <typename Key>
+std::vector<CommandStats> topBy(const std::vector<CommandStats>& stats, size_t n, Key key) {
+  std::vector<uint32_t> order(stats.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = uint32_t(i);
+  auto first = [&](uint32_t a, uint32_t b) {
+    return key(stats[a]) != key(stats[b]) ? key(stats[a]) > key(stats[b]) : a < b;
+  };
+  size_t count = std::min(n, order.size());
+  std::partial_sort(order.begin(), order.begin() + ptrdiff_t(count), order.end(), first);
+  std::vector<CommandStats> top;
+  top.reserve(count);
+  for (size_t i = 0; i < count; ++i) top.push_back(stats[order[i]]);
+  return top;
 }
 
-std::vector<CommandStats> topByMax(std::vector<CommandStats> stats, size_t n) {
-  std::stable_sort(stats.begin(), stats.end(),
-                   [](const CommandStats& a, const CommandStats& b) { return a.maxNs > b.maxNs; });
-  if (stats.size() > n) stats.resize(n);
-  return stats;
+}  // namespace
+
+std::vector<CommandStats> topByTotal(const std::vector<CommandStats>& stats, size_t n) {
+  return topBy(stats, n, [](const CommandStats& s) { return s.totalNs; });
+}
+
+std::vector<CommandStats> topByMax(const std::vector<CommandStats>& stats, size_t n) {
+  return topBy(stats, n, [](const CommandStats& s) { return s.maxNs; });
 }
 
 // --- Parallelism ---------------------------------------------------------------

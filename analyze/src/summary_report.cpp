@@ -181,7 +181,7 @@ Totals totalsOf(const std::vector<TraceView>& views, const std::vector<Summary>&
   for (auto& [name, stats] : merged) all.push_back(std::move(stats));
   std::sort(all.begin(), all.end(), [](const CommandStats& a, const CommandStats& b) { return a.exe < b.exe; });
   totals.topByTotal = topByTotal(all, top);
-  totals.topByMax = topByMax(std::move(all), top);
+  totals.topByMax = topByMax(all, top);
   return totals;
 }
 

@@ -202,3 +202,24 @@ TEST(LocateDamage, PlacesDamageBetweenTheChunksAroundIt) {
 
 }  // namespace
 }  // namespace proctape::test::analyze
+
+namespace proctape::analyze {
+namespace {
+
+TEST(SummaryTop, LargestFirstTiesInTheirOrderAndAtMostN) {
+  std::vector<CommandStats> stats = {{"/a", 1, 0, 30, 5, 1}, {"/b", 1, 0, 50, 5, 2}, {"/c", 1, 0, 30, 9, 3},
+                                     {"/d", 1, 0, 10, 9, 4}, {"/e", 1, 0, 50, 1, 5}};
+  auto exes = [](const std::vector<CommandStats>& rows) {
+    std::vector<std::string> out;
+    for (const auto& row : rows) out.push_back(row.exe);
+    return out;
+  };
+  EXPECT_EQ(exes(topByTotal(stats, 4)), (std::vector<std::string>{"/b", "/e", "/a", "/c"}));
+  EXPECT_EQ(exes(topByMax(stats, 3)), (std::vector<std::string>{"/c", "/d", "/a"}));
+  EXPECT_EQ(exes(topByTotal(stats, 10)), (std::vector<std::string>{"/b", "/e", "/a", "/c", "/d"}));
+  EXPECT_TRUE(topByMax(stats, 0).empty());
+  EXPECT_TRUE(topByTotal({}, 5).empty());
+}
+
+}  // namespace
+}  // namespace proctape::analyze

@@ -49,8 +49,8 @@ std::vector<CommandStats> commandStats(const Model& model, const Scope& scope);
 // The same with spanOf(model) given, as summarize() computes it once for all figures.
 std::vector<CommandStats> commandStats(const Model& model, const Scope& scope, const Span& span);
 // Sorted copies: by total time, or by the longest run, largest first, at most `n`.
-std::vector<CommandStats> topByTotal(std::vector<CommandStats> stats, size_t n);
-std::vector<CommandStats> topByMax(std::vector<CommandStats> stats, size_t n);
+std::vector<CommandStats> topByTotal(const std::vector<CommandStats>& stats, size_t n);
+std::vector<CommandStats> topByMax(const std::vector<CommandStats>& stats, size_t n);
 
 struct Parallelism {
   uint32_t peak = 0;
