@@ -63,7 +63,7 @@ void Receiver::run() {
   while (!stop_.load(std::memory_order_relaxed) && !failed_.load(std::memory_order_relaxed)) {
     uint64_t before = stats_.received.load(std::memory_order_relaxed);
     drainAll();
-    bool received = stats_.received.load(std::memory_order_relaxed) != before;
+    uint64_t received = stats_.received.load(std::memory_order_relaxed) - before;
     interval = nextDrainInterval(interval, received, options_.drainIntervalNs, idleNs);
     int64_t ns = next.tv_nsec + interval;
     next.tv_sec += ns / 1'000'000'000;

@@ -44,8 +44,8 @@ std::optional<uint32_t> socketDrops(int fd);
 
 struct ReceiverOptions {
   int64_t drainIntervalNs = 10'000'000;
-  // After a round that received nothing the period doubles, up to this
-  // (drain_period.h), when every socket's buffer allows it.
+  // After quiet rounds the period grows, up to this (drain_period.h), when
+  // every socket's buffer allows it.
   int64_t idleIntervalNs = 50'000'000;
   // The writer is woken at once when this many slots wait (or the queue
   // filled up); fewer are found on its own period (TraceSink, 50 ms).

@@ -11,13 +11,20 @@ namespace proctape::record {
 // the base period, since a burst that starts during a longer sleep must fit.
 inline constexpr int kBackOffMinBufferBytes = 16 << 20;
 
-// The next sleep: the base period after a round that received something,
-// else twice the last one, up to `idleNs` (never below the base). An idle
-// recorder then wakes 20 times a second instead of 100, and the first burst
-// brings the period straight back.
-inline int64_t nextDrainInterval(int64_t lastNs, bool received, int64_t baseNs, int64_t idleNs) {
-  if (received) return baseNs;
-  return std::clamp(lastNs * 2, baseNs, std::max(baseNs, idleNs));
+// The datagrams a round aims for: one full recvmmsg batch.
+inline constexpr uint64_t kDrainTargetBatch = 256;
+
+// The next sleep, between the base period and `idleNs` (never below the
+// base). Each wakeup costs tens of microseconds of CPU on a VM whatever it
+// receives, so a round that received few datagrams lengthens the period in
+// proportion (aiming at kDrainTargetBatch per round), one that received none
+// doubles it, and a busy one brings it straight back to the base.
+inline int64_t nextDrainInterval(int64_t lastNs, uint64_t received, int64_t baseNs, int64_t idleNs) {
+  int64_t longest = std::max(baseNs, idleNs);
+  if (received == 0) return std::clamp(lastNs * 2, baseNs, longest);
+  if (received >= kDrainTargetBatch) return baseNs;
+  int64_t scaled = lastNs / int64_t(received) * int64_t(kDrainTargetBatch);
+  return std::clamp(scaled, baseNs, longest);
 }
 
 }  // namespace proctape::record
