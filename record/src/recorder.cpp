@@ -202,7 +202,10 @@ void Session::startThreads() {
   sinkOptions.userFilterMask = options_.eventMask;
   sinkOptions.maxEvents = options_.maxEvents;
   sinkOptions.waitForSnapshot = options_.snapshot && sources_->proc;
-  sinkOptions.holdInfoNs = std::max<int64_t>(100'000'000, 10 * options_.drainIntervalNs);
+  // An exec's frame reaches the writer up to one long drain period (50 ms
+  // when events are few) and one writer period (50 ms) after its /proc read;
+  // twice that leaves room for a loaded machine.
+  sinkOptions.holdInfoNs = std::max<int64_t>(200'000'000, 10 * options_.drainIntervalNs);
   int stopFd = stopFd_.get();
   sinkOptions.requestStop = [stopFd] {
     uint64_t one = 1;

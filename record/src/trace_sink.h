@@ -38,7 +38,7 @@ struct SinkOptions {
   uint32_t userFilterMask = kAllProcEvents;
   uint64_t maxEvents = 0;             // 0: no limit
   bool waitForSnapshot = false;       // write the snapshot before any queued frame
-  int64_t holdInfoNs = 100'000'000;   // how long an exec's process info waits for its exec frame
+  int64_t holdInfoNs = 200'000'000;   // how long an exec's process info waits for its exec frame
   std::function<void()> requestStop;  // called once: --max-events reached, or the trace cannot be written
 };
 
