@@ -494,6 +494,8 @@ Status TraceWriter::close() {
   return impl_->finishSegment();
 }
 
+bool TraceWriter::hasUnwritten() const { return impl_ && !impl_->pending.empty(); }
+
 const WriterStats& TraceWriter::stats() const { return impl_->stats; }
 const Meta& TraceWriter::meta() const { return impl_->meta; }
 const std::string& TraceWriter::currentPath() const { return impl_->segmentPath; }

@@ -115,8 +115,12 @@ bool Receiver::drainAll() {
     if (done) done = reportDrops(source, false);
     drained = drained && done;
   }
+  // Also the first round with anything after a quiet one: the writer may be
+  // in its long idle sleep, which it only takes after a quiet round.
   size_t waiting = queue_.capacity() - queue_.writable();
-  if (published_ && (!drained || waiting >= options_.wakeWriterAt)) signal_.notify();
+  if (published_ && (!drained || waiting >= options_.wakeWriterAt || !publishedBefore_)) signal_.notify();
+  publishedBefore_ = published_;
+  signal_.setProducerQuiet(!published_);
   published_ = false;
   return drained;
 }

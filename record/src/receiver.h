@@ -91,6 +91,7 @@ class Receiver {
   std::vector<sockaddr_nl> senders_;
   std::vector<uint8_t> scratch_;
   bool published_ = false;  // this drain round handed something to the writer
+  bool publishedBefore_ = false;  // and the round before
   std::atomic<bool> stop_{false};
   std::atomic<bool> failed_{false};
   std::string error_;  // written once before failed_ is set

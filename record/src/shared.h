@@ -67,11 +67,16 @@ class WorkSignal {
     condition_.wait_for(lock, timeout, [this] { return pending_; });
     pending_ = false;
   }
+  // The producer's last round handed nothing over: its next one that does
+  // will notify(), so the consumer may sleep long.
+  void setProducerQuiet(bool quiet) { producerQuiet_.store(quiet, std::memory_order_relaxed); }
+  bool producerQuiet() const { return producerQuiet_.load(std::memory_order_relaxed); }
 
  private:
   std::mutex mutex_;
   std::condition_variable condition_;
   bool pending_ = false;
+  std::atomic<bool> producerQuiet_{false};
 };
 
 struct SideRecord {

@@ -73,6 +73,10 @@ class TraceSink {
   void writeGap(int64_t timeNs, const format::Gap& gap);
   void check(const Status& status);
   void publish();
+  bool idle() const;
+  // The writer's period, and its sleep when idle() (woken early by work).
+  static constexpr std::chrono::milliseconds kPeriod{50};
+  static constexpr std::chrono::milliseconds kIdleWait{1000};
 
   format::TraceWriter writer_;
   FrameQueue& queue_;

@@ -79,6 +79,8 @@ class TraceWriter {
   Status tick(int64_t nowNs);
   // Cuts the open chunk now.
   Status flush();
+  // Whether the open chunk holds records not yet written to the file.
+  bool hasUnwritten() const;
   // Flushes, writes the index and trailer, and closes. Idempotent.
   Status close();
 
