@@ -6,10 +6,11 @@
 //
 // Why a timer instead of blocking per event: what a cn_proc listener costs
 // the machine is mostly one wakeup per event (see docs/recorder.md). With a
-// large receive buffer, draining every ~10 ms loses nothing and wakes 100
-// times a second whatever the event rate. Each wakeup costs tens of
-// microseconds of CPU on a VM, so an idle recorder backs off (up to
-// idleIntervalNs) and the writer is woken only when work piles up.
+// large receive buffer, draining every 10 ms loses nothing and wakes at most
+// 100 times a second whatever the event rate. Each wakeup still costs tens
+// of microseconds of CPU on a VM, so when few events come the period grows
+// (up to idleIntervalNs, drain_period.h), and the writer is woken only when
+// work piles up or after an idle spell.
 //
 // When the queue is full the receiver stops reading for that round, so the
 // socket's own buffer absorbs the burst; if that overflows too the kernel
