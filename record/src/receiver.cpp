@@ -42,6 +42,7 @@ void Receiver::fail(const std::string& message) {
   if (failed_.load(std::memory_order_relaxed)) return;
   error_ = message;
   failed_.store(true, std::memory_order_release);
+  if (options_.onFailure) options_.onFailure();
 }
 
 bool Receiver::buffersAllowBackOff() const {

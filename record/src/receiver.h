@@ -21,6 +21,7 @@
 #include <linux/netlink.h>
 
 #include <atomic>
+#include <functional>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -53,6 +54,9 @@ struct ReceiverOptions {
   size_t wakeWriterAt = 4096;
   size_t batch = 256;                   // datagrams per recvmmsg call
   size_t maxDatagramBytes = 1u << 20;   // for wholeDatagrams sources
+  // Called once, on the receiving thread, after a fatal receive error, so
+  // that the main thread stops without polling for it.
+  std::function<void()> onFailure;
 };
 
 class Receiver {

@@ -37,6 +37,11 @@ namespace {
 
 void say(const std::string& text) { std::fprintf(stderr, "proctape-record: %s\n", text.c_str()); }
 
+// A poll timeout that ends just after `atNs`, at most `atMost` ms.
+int millisecondsUntil(int64_t atNs, int64_t nowNs, int atMost) {
+  return int(std::clamp<int64_t>((atNs - nowNs) / 1'000'000 + 1, 0, atMost));
+}
+
 class Session {
  public:
   explicit Session(const RecorderOptions& options) : options_(options), side_(65536) {}
@@ -55,6 +60,7 @@ class Session {
   void loop();
   bool handleSignals();
   void showStatus(int64_t now);
+  bool statusLineWanted() const;
   void stopRecording();
   int report();
 
@@ -207,10 +213,11 @@ void Session::startThreads() {
   // twice that leaves room for a loaded machine.
   sinkOptions.holdInfoNs = std::max<int64_t>(200'000'000, 10 * options_.drainIntervalNs);
   int stopFd = stopFd_.get();
-  sinkOptions.requestStop = [stopFd] {
+  auto requestStop = [stopFd] {
     uint64_t one = 1;
     (void)!::write(stopFd, &one, sizeof one);
   };
+  sinkOptions.requestStop = requestStop;
   sink_ = std::make_unique<TraceSink>(std::move(*writer_), *queue_, side_, signal_, stats_, std::move(sinkOptions));
   writer_.reset();
   sink_->start(std::move(sources_->captured));
@@ -219,7 +226,8 @@ void Session::startThreads() {
   if (sources_->route) receiving.push_back({sources_->route->fd(), kRouteSourceId, true});
   receiver_ = std::make_unique<Receiver>(*queue_, signal_, stats_, std::move(receiving),
                                          ReceiverOptions{.drainIntervalNs = options_.drainIntervalNs,
-                                                         .batch = options_.batch});
+                                                         .batch = options_.batch,
+                                                         .onFailure = requestStop});
   receiver_->start();
   recording_ = true;
 }
@@ -265,8 +273,12 @@ bool Session::handleSignals() {
   return stop;
 }
 
+bool Session::statusLineWanted() const {
+  return !options_.quiet && options_.statusLine && recording_ && ::isatty(STDERR_FILENO);
+}
+
 void Session::showStatus(int64_t now) {
-  if (options_.quiet || !options_.statusLine || !recording_ || !::isatty(STDERR_FILENO) || now < nextStatusNs_) return;
+  if (!statusLineWanted() || now < nextStatusNs_) return;
   uint64_t events = stats_.events.load(std::memory_order_relaxed);
   std::fprintf(stderr, "\r%s\x1b[K", statusLine(stats_, now - startNs_, events - lastEvents_).c_str());
   std::fflush(stderr);
@@ -280,8 +292,12 @@ void Session::loop() {
   nextStatusNs_ = startNs_ + 1'000'000'000;
   for (;;) {
     int64_t now = monotonicNs();
-    int timeoutMs = 200;
-    if (durationEnd && recording_) timeoutMs = int(std::clamp<int64_t>((durationEnd - now) / 1'000'000 + 1, 0, 200));
+    // Everything that ends a recording wakes this poll (signals, the command's
+    // SIGCHLD, a stop request from the writer or the receiver); the timeout
+    // only paces the status line and --duration.
+    int timeoutMs = 1000;
+    if (statusLineWanted()) timeoutMs = millisecondsUntil(nextStatusNs_, now, timeoutMs);
+    if (durationEnd && recording_) timeoutMs = millisecondsUntil(durationEnd, now, timeoutMs);
     pollfd waits[2] = {{signalFd_.get(), POLLIN, 0}, {stopFd_.get(), POLLIN, 0}};
     (void)::poll(waits, 2, timeoutMs);
     now = monotonicNs();
