@@ -171,6 +171,29 @@ TEST(RoundTrip, TimesAtBothEndsOfTheRangeAreWrittenAndReadBack) {
   ASSERT_EQ(back.frames.size(), 2u);
 }
 
+TEST(RoundTrip, UnwrittenRecordsAreReportedUntilTheirChunkIsCut) {
+  // The recorder's writer sleeps long only when nothing is unwritten.
+  TempDir dir;
+  WriterOptions options = test::deterministicOptions();
+  options.chunkMaxAgeNs = 100;
+  auto writer = TraceWriter::create(dir.file("t.pt"), test::testMeta(), options);
+  ASSERT_TRUE(writer);
+  EXPECT_FALSE(writer->hasUnwritten());
+  ASSERT_TRUE(writer->writeFrame(1000, 0, test::sampleFrame(1)));
+  EXPECT_TRUE(writer->hasUnwritten());
+  ASSERT_TRUE(writer->tick(1050));  // younger than chunkMaxAgeNs: kept open
+  EXPECT_TRUE(writer->hasUnwritten());
+  ASSERT_TRUE(writer->tick(1200));
+  EXPECT_FALSE(writer->hasUnwritten());
+  ASSERT_TRUE(writer->writeFrame(1300, 0, test::sampleFrame(2)));
+  ASSERT_TRUE(writer->flush());
+  EXPECT_FALSE(writer->hasUnwritten());
+  ASSERT_TRUE(writer->close());
+  auto reader = TraceReader::open(dir.file("t.pt"));
+  ASSERT_TRUE(reader);
+  EXPECT_EQ(test::readAll(*reader).frames.size(), 2u);
+}
+
 TEST(RoundTrip, MetaRecordsHostAndFillsFormatFields) {
   TempDir dir;
   {
