@@ -91,7 +91,7 @@ void addOptions(CLI::App& app, RecorderOptions& o, RawOptions& raw) {
       ->default_str("auto");
   app.add_option("--rcvbuf", raw.receiveBuffer, "Socket receive buffer (SO_RCVBUFFORCE with CAP_NET_ADMIN)")
       ->default_str("64M");
-  app.add_option("--drain-interval", raw.drainInterval, "How often the receiving thread drains the sockets")
+  app.add_option("--drain-interval", raw.drainInterval, "How often the receiving thread drains the sockets while events come (up to 50 ms when few do)")
       ->default_str("10ms");
   app.add_option("--queue", o.queueSlots, "Slots in the receiver-to-writer queue")->default_val(16384);
   app.add_flag("--no-enrich", raw.noEnrich, "Do not read /proc after each exec (no argv, exe, cwd, ids, cgroup)");
