@@ -15,6 +15,7 @@ Receiver::Receiver(FrameQueue& queue, WorkSignal& signal, SharedStats& stats, st
                    ReceiverOptions options)
     : queue_(queue), signal_(signal), stats_(stats), sources_(std::move(sources)), options_(options) {
   options_.batch = std::max<size_t>(1, std::min(options_.batch, queue_.capacity()));
+  wakeWriterAt_ = std::max<size_t>(1, queue_.capacity() / 4);
   messages_.resize(options_.batch);
   vectors_.resize(options_.batch);
   senders_.resize(options_.batch);
@@ -119,7 +120,7 @@ bool Receiver::drainAll() {
   // Also the first round with anything after a quiet one: the writer may be
   // in its long idle sleep, which it only takes after a quiet round.
   size_t waiting = queue_.capacity() - queue_.writable();
-  if (published_ && (!drained || waiting >= options_.wakeWriterAt || !publishedBefore_)) signal_.notify();
+  if (published_ && (!drained || waiting >= wakeWriterAt_ || !publishedBefore_)) signal_.notify();
   publishedBefore_ = published_;
   signal_.setProducerQuiet(!published_);
   published_ = false;

@@ -48,10 +48,7 @@ struct ReceiverOptions {
   int64_t drainIntervalNs = 10'000'000;
   // After quiet rounds the period grows, up to this (drain_period.h), when
   // every socket's buffer allows it.
-  int64_t idleIntervalNs = 50'000'000;
-  // The writer is woken at once when this many slots wait (or the queue
-  // filled up); fewer are found on its own period (TraceSink, 50 ms).
-  size_t wakeWriterAt = 4096;
+  int64_t idleIntervalNs = kLongestDrainIntervalNs;
   size_t batch = 256;                   // datagrams per recvmmsg call
   size_t maxDatagramBytes = 1u << 20;   // for wholeDatagrams sources
   // Called once, on the receiving thread, after a fatal receive error, so
@@ -95,6 +92,9 @@ class Receiver {
   std::vector<iovec> vectors_;
   std::vector<sockaddr_nl> senders_;
   std::vector<uint8_t> scratch_;
+  // The writer is woken at once when a quarter of the queue waits (or it
+  // filled up); fewer slots are found on its own period (TraceSink::kPeriod).
+  size_t wakeWriterAt_ = 1;
   bool published_ = false;  // this drain round handed something to the writer
   bool publishedBefore_ = false;  // and the round before
   std::atomic<bool> stop_{false};

@@ -208,10 +208,12 @@ void Session::startThreads() {
   sinkOptions.userFilterMask = options_.eventMask;
   sinkOptions.maxEvents = options_.maxEvents;
   sinkOptions.waitForSnapshot = options_.snapshot && sources_->proc;
-  // An exec's frame reaches the writer up to one long drain period (50 ms
-  // when events are few) and one writer period (50 ms) after its /proc read;
-  // twice that leaves room for a loaded machine.
-  sinkOptions.holdInfoNs = std::max<int64_t>(200'000'000, 10 * options_.drainIntervalNs);
+  // An exec's frame reaches the writer up to one long drain period and one
+  // writer period after its /proc read; twice that leaves room for a loaded
+  // machine (200 ms).
+  constexpr int64_t kFrameLagNs =
+      kLongestDrainIntervalNs + std::chrono::duration_cast<std::chrono::nanoseconds>(TraceSink::kPeriod).count();
+  sinkOptions.holdInfoNs = std::max<int64_t>(2 * kFrameLagNs, 10 * options_.drainIntervalNs);
   int stopFd = stopFd_.get();
   auto requestStop = [stopFd] {
     uint64_t one = 1;

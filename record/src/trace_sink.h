@@ -38,12 +38,15 @@ struct SinkOptions {
   uint32_t userFilterMask = kAllProcEvents;
   uint64_t maxEvents = 0;             // 0: no limit
   bool waitForSnapshot = false;       // write the snapshot before any queued frame
-  int64_t holdInfoNs = 200'000'000;   // how long an exec's process info waits for its exec frame
+  int64_t holdInfoNs = 200'000'000;   // how long an exec's process info waits for its exec frame (recorder.cpp derives it)
   std::function<void()> requestStop;  // called once: --max-events reached, or the trace cannot be written
 };
 
 class TraceSink {
  public:
+  // The writer's period, and its sleep when idle() (woken early by work).
+  static constexpr std::chrono::milliseconds kPeriod{50};
+  static constexpr std::chrono::milliseconds kIdleWait{1000};
   TraceSink(format::TraceWriter writer, FrameQueue& queue, SideChannel& side, WorkSignal& signal, SharedStats& stats,
             SinkOptions options);
   ~TraceSink();
@@ -74,9 +77,6 @@ class TraceSink {
   void check(const Status& status);
   void publish();
   bool idle() const;
-  // The writer's period, and its sleep when idle() (woken early by work).
-  static constexpr std::chrono::milliseconds kPeriod{50};
-  static constexpr std::chrono::milliseconds kIdleWait{1000};
 
   format::TraceWriter writer_;
   FrameQueue& queue_;

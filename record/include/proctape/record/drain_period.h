@@ -11,6 +11,9 @@ namespace proctape::record {
 // the base period, since a burst that starts during a longer sleep must fit.
 inline constexpr int kBackOffMinBufferBytes = 16 << 20;
 
+// The longest sleep between drain rounds when few events come.
+inline constexpr int64_t kLongestDrainIntervalNs = 50'000'000;
+
 // The datagrams a round aims for: one full recvmmsg batch.
 inline constexpr uint64_t kDrainTargetBatch = 256;
 
