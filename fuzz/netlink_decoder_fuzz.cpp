@@ -98,5 +98,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         },
         messages[i].body);
   }
+  // The single-event path answers exactly as the connector walk, or declines.
+  if (family != kFamilyConnector) messages = decodeDatagram(kFamilyConnector, order, datagram);
+  MessageHeader header;
+  ProcEvent event;
+  bool taken = decodeSingleProcEvent(order, datagram, header, event);
+  const auto* only = messages.size() == 1 ? std::get_if<ProcEvent>(&messages[0].body) : nullptr;
+  bool expected = only && only->type != ProcEventType::unknown;
+  if (taken != expected || (taken && !(header == messages[0].header && event == *only))) __builtin_trap();
   return 0;
 }

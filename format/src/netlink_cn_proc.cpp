@@ -164,6 +164,24 @@ MessageBody decodeProcEvent(const CnHeader& cn, const Window& data) {
 
 }  // namespace
 
+bool decodeKnownProcEvent(const Window& payload, ProcEvent& event) {
+  if (!payload.holds(0, kCnMsgSize)) return false;
+  CnHeader cn = readCnHeader(payload);
+  Window data = payload.sub(kCnMsgSize);
+  if (cn.idx != kCnIdxProc || cn.val != kCnValProc || cn.len > data.size() || cn.len < kEventHeaderSize) return false;
+  ProcEventType type = typeOf(data.get<uint32_t>(0));
+  Window eventData = data.sub(kEventHeaderSize, cn.len - kEventHeaderSize);
+  if (type == ProcEventType::unknown || !eventData.holds(0, requiredDataSize(type))) return false;
+  event = ProcEvent{};  // the comm fits its string's own buffer; raw stays unused for known types
+  event.cn = cn;
+  event.type = type;
+  event.what = data.get<uint32_t>(0);
+  event.cpu = data.get<uint32_t>(4);
+  event.timestampNs = data.get<uint64_t>(8);
+  readEventData(event, eventData);
+  return true;
+}
+
 MessageBody decodeConnectorMessage(const Window& payload) {
   if (!payload.holds(0, kCnMsgSize))
     return payload.error(0, "connector payload is " + std::to_string(payload.size()) +

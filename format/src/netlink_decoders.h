@@ -15,6 +15,10 @@ namespace proctape::netlink::detail {
 // NETLINK_CONNECTOR: a cn_msg and its data; cn_proc events for CN_IDX_PROC.
 MessageBody decodeConnectorMessage(const Window& payload);
 
+// The same for a payload that is a well-formed cn_proc event of a known type,
+// straight into `event`; false, with `event` untouched, for anything else.
+bool decodeKnownProcEvent(const Window& payload, ProcEvent& event);
+
 // NETLINK_ROUTE: link and address messages; other types come back as OtherMessage.
 MessageBody decodeRouteMessage(uint16_t type, const Window& payload);
 

@@ -105,4 +105,17 @@ std::vector<Message> decodeDatagram(uint32_t family, format::ByteOrder order, st
   return messages;
 }
 
+bool decodeSingleProcEvent(format::ByteOrder order, std::span<const uint8_t> bytes, MessageHeader& header,
+                           ProcEvent& event) {
+  Window datagram(bytes, order);
+  if (checkMessage(datagram)) return false;
+  MessageHeader read = readHeader(datagram);
+  // One message: the next one would start at or past the end.
+  if (detail::align4(read.length) < bytes.size()) return false;
+  Window payload = datagram.sub(kHeaderSize, read.length - kHeaderSize);
+  if (!isConnectorMessage(kFamilyConnector, read, payload) || !detail::decodeKnownProcEvent(payload, event)) return false;
+  header = read;
+  return true;
+}
+
 }  // namespace proctape::netlink

@@ -1,8 +1,6 @@
 #include "proctape/replay/event_stream.h"
 
 #include <algorithm>
-#include <bit>
-#include <cstring>
 
 #include "time_math.h"
 
@@ -52,149 +50,6 @@ uint32_t guessFamily(std::span<const uint8_t> bytes, format::ByteOrder order) {
       readU32(bytes, kCnIdOffset + 4, order) == netlink::kCnValProc)
     return netlink::kFamilyConnector;
   return netlink::kFamilyRoute;
-}
-
-// Fields of a datagram in the trace's byte order; the caller checks the bounds.
-class Fields {
- public:
-  Fields(std::span<const uint8_t> bytes, format::ByteOrder order)
-      : bytes_(bytes), swap_((order == format::ByteOrder::big) != (std::endian::native == std::endian::big)) {}
-  template <typename T>
-  T get(size_t at) const {
-    T value;
-    std::memcpy(&value, bytes_.data() + at, sizeof value);
-    static_assert(sizeof(T) == 2 || sizeof(T) == 4 || sizeof(T) == 8);
-    if (!swap_) return value;
-    if constexpr (sizeof(T) == 2) return T(__builtin_bswap16(value));
-    else if constexpr (sizeof(T) == 4) return T(__builtin_bswap32(value));
-    else return T(__builtin_bswap64(value));
-  }
-  int32_t s32(size_t at) const { return int32_t(get<uint32_t>(at)); }
-
- private:
-  std::span<const uint8_t> bytes_;
-  bool swap_;
-};
-
-netlink::ProcEventType procTypeOf(uint32_t what) {
-  switch (what) {
-    case netlink::kProcEventNone: return ProcEventType::none;
-    case netlink::kProcEventFork: return ProcEventType::fork;
-    case netlink::kProcEventExec: return ProcEventType::exec;
-    case netlink::kProcEventUid: return ProcEventType::uid;
-    case netlink::kProcEventGid: return ProcEventType::gid;
-    case netlink::kProcEventSid: return ProcEventType::sid;
-    case netlink::kProcEventPtrace: return ProcEventType::ptrace;
-    case netlink::kProcEventComm: return ProcEventType::comm;
-    case netlink::kProcEventCoredump: return ProcEventType::coredump;
-    case netlink::kProcEventExit: return ProcEventType::exit;
-    default: return ProcEventType::unknown;
-  }
-}
-
-// Bytes of proc_event data each type needs (as the decoder requires them).
-size_t procDataSize(ProcEventType type) {
-  switch (type) {
-    case ProcEventType::none: return 4;
-    case ProcEventType::exec:
-    case ProcEventType::sid:
-    case ProcEventType::coredump: return 8;
-    case ProcEventType::comm: return 24;
-    case ProcEventType::unknown: return SIZE_MAX;  // its raw bytes: left to the decoder
-    default: return 16;
-  }
-}
-
-// Nearly every datagram of the proc connector is one well-formed proc_event.
-// This decodes that shape straight into a ProcEvent, with the result
-// netlink::decodeDatagram gives, but without its vector of variants (most of
-// the time an analysis spends on a frame). It declines, leaving `event`
-// untouched, whatever is not that shape (several messages, a short or
-// malformed part, another connector, an unknown event type): those go
-// through decodeDatagram.
-bool decodeProcDatagram(std::span<const uint8_t> bytes, format::ByteOrder order, netlink::MessageHeader& header,
-                        netlink::ProcEvent& event) {
-  constexpr size_t kNlHeader = 16, kCnHeader = 20, kEventHeader = 16;
-  Fields f(bytes, order);
-  if (bytes.size() < kNlHeader + kCnHeader + kEventHeader) return false;
-  uint32_t length = f.get<uint32_t>(0);
-  // One message: it fits, and the next would start at or past the end.
-  if (length < kNlHeader + kCnHeader + kEventHeader || length > bytes.size() || ((length + 3) & ~3u) < bytes.size())
-    return false;
-  if (f.get<uint16_t>(4) != netlink::kNlmsgDone) return false;  // not a connector message
-  constexpr size_t kCn = kNlHeader;
-  uint16_t cnLength = f.get<uint16_t>(kCn + 16);
-  if (cnLength > length - kNlHeader - kCnHeader || cnLength < kEventHeader) return false;
-  if (f.get<uint32_t>(kCn) != netlink::kCnIdxProc || f.get<uint32_t>(kCn + 4) != netlink::kCnValProc) return false;
-  constexpr size_t kEvent = kCn + kCnHeader, kData = kEvent + kEventHeader;
-  uint32_t what = f.get<uint32_t>(kEvent);
-  ProcEventType type = procTypeOf(what);
-  size_t dataSize = cnLength - kEventHeader;
-  if (dataSize < procDataSize(type)) return false;
-
-  header = {length, netlink::kNlmsgDone, f.get<uint16_t>(6), f.get<uint32_t>(8), f.get<uint32_t>(12)};
-  event.cn = {f.get<uint32_t>(kCn), f.get<uint32_t>(kCn + 4), f.get<uint32_t>(kCn + 8), f.get<uint32_t>(kCn + 12),
-              cnLength, f.get<uint16_t>(kCn + 18)};
-  event.type = type;
-  event.what = what;
-  event.cpu = f.get<uint32_t>(kEvent + 4);
-  event.timestampNs = f.get<uint64_t>(kEvent + 8);
-  event.err = 0;
-  event.parentPid = event.parentTgid = event.childPid = event.childTgid = 0;
-  event.processPid = event.processTgid = 0;
-  event.ruid = event.euid = event.rgid = event.egid = 0;
-  event.tracerPid = event.tracerTgid = 0;
-  event.comm.clear();
-  event.exitCode = event.exitSignal = 0;
-  event.hasParent = false;
-  event.raw.clear();
-  auto parentAt = [&](size_t at) {  // exit and coredump: only when the layout carries it
-    if (dataSize < at + 8) return;
-    event.hasParent = true;
-    event.parentPid = f.s32(kData + at);
-    event.parentTgid = f.s32(kData + at + 4);
-  };
-  switch (type) {
-    case ProcEventType::none: event.err = f.get<uint32_t>(kData); break;
-    case ProcEventType::fork:
-      event.parentPid = f.s32(kData);
-      event.parentTgid = f.s32(kData + 4);
-      event.childPid = f.s32(kData + 8);
-      event.childTgid = f.s32(kData + 12);
-      break;
-    case ProcEventType::unknown: break;  // declined above
-    default:
-      event.processPid = f.s32(kData);
-      event.processTgid = f.s32(kData + 4);
-      break;
-  }
-  switch (type) {
-    case ProcEventType::uid:
-      event.ruid = f.get<uint32_t>(kData + 8);
-      event.euid = f.get<uint32_t>(kData + 12);
-      break;
-    case ProcEventType::gid:
-      event.rgid = f.get<uint32_t>(kData + 8);
-      event.egid = f.get<uint32_t>(kData + 12);
-      break;
-    case ProcEventType::ptrace:
-      event.tracerPid = f.s32(kData + 8);
-      event.tracerTgid = f.s32(kData + 12);
-      break;
-    case ProcEventType::comm: {
-      const char* name = reinterpret_cast<const char*>(bytes.data() + kData + 8);
-      event.comm.assign(name, strnlen(name, 16));
-      break;
-    }
-    case ProcEventType::coredump: parentAt(8); break;
-    case ProcEventType::exit:
-      event.exitCode = f.get<uint32_t>(kData + 8);
-      event.exitSignal = f.get<uint32_t>(kData + 12);
-      parentAt(16);
-      break;
-    default: break;
-  }
-  return true;
 }
 
 }  // namespace
@@ -289,7 +144,7 @@ void EventStream::ingestFrame(const format::Record& record, const format::Frame&
   ++stats_.frames;
   ++frameCount_;
   uint32_t family = familyOf(frame.sourceId).value_or(guessFamily(frame.bytes, order_));
-  if (family == netlink::kFamilyConnector && decodeProcDatagram(frame.bytes, order_, scratchHeader_, scratchProc_)) {
+  if (family == netlink::kFamilyConnector && netlink::decodeSingleProcEvent(order_, frame.bytes, scratchHeader_, scratchProc_)) {
     Event& event = push(typeOfProc(scratchProc_.type), record.timeNs);
     event.sourceId = frame.sourceId;
     event.family = family;

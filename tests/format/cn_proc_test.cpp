@@ -55,8 +55,32 @@ std::vector<uint8_t> procFrame(ByteOrder order, uint32_t what, const Bytes& data
   return connectorFrame(order, eventBytes(order, what, data), cn);
 }
 
+// decodeSingleProcEvent must give exactly decodeDatagram's answer for one
+// proc event of a known type, and decline anything else touching nothing.
+void expectSingleEventPathAgrees(ByteOrder order, const std::vector<uint8_t>& frame,
+                                 const std::vector<Message>& messages) {
+  const MessageHeader before{1, 2, 3, 4, 5};
+  MessageHeader header = before;
+  ProcEvent event;
+  event.comm = "untouched";
+  bool taken = decodeSingleProcEvent(order, frame, header, event);
+  const auto* only = messages.size() == 1 ? std::get_if<ProcEvent>(&messages[0].body) : nullptr;
+  if (only && only->type != ProcEventType::unknown) {
+    ASSERT_TRUE(taken);
+    EXPECT_TRUE(header == messages[0].header);
+    EXPECT_TRUE(event == *only);
+  } else {
+    EXPECT_FALSE(taken);
+    EXPECT_TRUE(header == before);
+    EXPECT_EQ(event.comm, "untouched");
+  }
+}
+
+// Every frame of these tests also goes through the single-event path.
 std::vector<Message> decodeFrame(ByteOrder order, const std::vector<uint8_t>& frame) {
-  return decodeDatagram(kFamilyConnector, order, frame);
+  auto messages = decodeDatagram(kFamilyConnector, order, frame);
+  expectSingleEventPathAgrees(order, frame, messages);
+  return messages;
 }
 
 // The one ProcEvent a frame must hold; anything else fails the test.
@@ -440,6 +464,13 @@ TEST_P(ProcEventTest, DonePayloadTooShortForCnMsgIsAnError) {
   auto error = decodeError(order(), frame.data());
   EXPECT_EQ(error.offset, 16u);
   EXPECT_NE(error.reason.find("cn_msg"), std::string::npos) << error.reason;
+}
+
+TEST_P(ProcEventTest, TwoEventsInOneDatagramTakeTheFullWalk) {
+  auto exec = procFrame(order(), kProcEventExec, Bytes(order()).s32(7).s32(7));
+  auto twice = exec;
+  twice.insert(twice.end(), exec.begin(), exec.end());
+  ASSERT_EQ(decodeFrame(order(), twice).size(), 2u);  // and the single-event path declined it
 }
 
 TEST(ProcEventTypeTest, NamesEveryType) {

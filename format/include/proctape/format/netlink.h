@@ -58,6 +58,7 @@ struct MessageHeader {  // struct nlmsghdr
   uint16_t flags = 0;
   uint32_t seq = 0;
   uint32_t portId = 0;  // nlmsg_pid: 0 when the kernel sent it
+  bool operator==(const MessageHeader&) const = default;
 };
 
 struct CnHeader {  // struct cn_msg, without its data
@@ -67,6 +68,7 @@ struct CnHeader {  // struct cn_msg, without its data
   uint32_t ack = 0;
   uint16_t len = 0;   // bytes of data after the cn_msg header
   uint16_t flags = 0;
+  bool operator==(const CnHeader&) const = default;
 };
 
 enum class ProcEventType : uint8_t { none, fork, exec, uid, gid, sid, ptrace, comm, coredump, exit, unknown };
@@ -102,6 +104,7 @@ struct ProcEvent {
   std::optional<int> termSignal() const;
   // The process dumped core (bit 0x80 of the wait status).
   bool coreDumped() const;
+  bool operator==(const ProcEvent&) const = default;
 };
 
 // RTM_NEWLINK / RTM_DELLINK: struct ifinfomsg and its attributes.
@@ -169,6 +172,16 @@ struct Message {
 // messages are handled; a malformed part becomes a DecodeError and the walk
 // stops there (lengths after a bad one cannot be trusted). Never throws.
 std::vector<Message> decodeDatagram(uint32_t family, format::ByteOrder order, std::span<const uint8_t> bytes);
+
+// Nearly every datagram of the proc connector is one well-formed proc_event
+// of a known type. For that shape this fills `header` and `event` with what
+// decodeDatagram would give, without its vector of variants (most of the
+// time an analysis spends on a frame), reusing `event`'s buffers, and
+// returns true. Anything else (several messages, a short or malformed part,
+// another connector, an unknown event type) returns false and leaves both
+// untouched: decode it with decodeDatagram.
+bool decodeSingleProcEvent(format::ByteOrder order, std::span<const uint8_t> bytes, MessageHeader& header,
+                           ProcEvent& event);
 
 const char* toString(ProcEventType type);
 
