@@ -82,8 +82,7 @@ int main(int argc, char** argv) {
   app.add_flag("--follow", options.follow,
                "Keep reading a trace that is being written (like tail -f); a directory follows rotation");
   app.add_option("--speed", options.speed, "Replay at the recorded pace times X (0: as fast as possible)")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
+      ->capture_default_str();  // runTool checks the value, with a shorter message than CLI11's range
   app.set_version_flag("--version", std::string("proctape-replay ") + PROCTAPE_VERSION);
   try {
     app.parse(argc, argv);

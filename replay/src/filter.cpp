@@ -40,19 +40,35 @@ std::optional<int64_t> parseZone(std::string_view zone) {
   return zone[0] == '-' ? -offset : offset;
 }
 
-std::optional<int64_t> parseWall(std::string_view text) {
-  // YYYY-MM-DDTHH:MM:SS, then an optional fraction and zone.
-  if (text.size() < 19 || text[4] != '-' || text[7] != '-' || (text[10] != 'T' && text[10] != ' ') ||
-      text[13] != ':' || text[16] != ':')
-    return std::nullopt;
+bool looksLikeWallTime(std::string_view text) {
+  return text.size() >= 19 && text[4] == '-' && text[7] == '-' && (text[10] == 'T' || text[10] == ' ') &&
+         text[13] == ':' && text[16] == ':';
+}
+
+int daysInMonth(int year, int month) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return month == 2 && leap ? 29 : kDays[month - 1];
+}
+
+// Wall-clock times are nanoseconds since 1970 in an int64: years 1678 to 2261
+// are safely inside that range.
+constexpr int kFirstYear = 1678, kLastYear = 2261;
+
+// YYYY-MM-DDTHH:MM:SS, then an optional fraction and zone.
+Result<int64_t> parseWall(std::string_view text) {
+  std::string invalid = "'" + std::string(text) + "' is no valid date and time";
   std::tm tm{};
   if (!parseNumber(text.substr(0, 4), tm.tm_year) || !parseNumber(text.substr(5, 2), tm.tm_mon) ||
       !parseNumber(text.substr(8, 2), tm.tm_mday) || !parseNumber(text.substr(11, 2), tm.tm_hour) ||
       !parseNumber(text.substr(14, 2), tm.tm_min) || !parseNumber(text.substr(17, 2), tm.tm_sec))
-    return std::nullopt;
-  if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
-      tm.tm_sec > 60)
-    return std::nullopt;
+    return Error{invalid};
+  if (tm.tm_year < kFirstYear || tm.tm_year > kLastYear)
+    return Error{"'" + std::string(text) + "': wall-clock times run from " + std::to_string(kFirstYear) + " to " +
+                 std::to_string(kLastYear) + " (nanoseconds since 1970 in 64 bits)"};
+  if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > daysInMonth(tm.tm_year, tm.tm_mon) ||
+      tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+    return Error{invalid};
   tm.tm_year -= 1900;
   tm.tm_mon -= 1;
   std::string_view rest = text.substr(19);
@@ -60,7 +76,7 @@ std::optional<int64_t> parseWall(std::string_view text) {
   if (!rest.empty() && rest[0] == '.') {
     size_t digits = 1;
     while (digits < rest.size() && std::isdigit(static_cast<unsigned char>(rest[digits]))) ++digits;
-    if (digits == 1 || digits > 10) return std::nullopt;
+    if (digits == 1 || digits > 10) return Error{invalid};
     int64_t scale = 100'000'000;
     for (size_t i = 1; i < digits; ++i, scale /= 10) fractionNs += (rest[i] - '0') * scale;
     rest = rest.substr(digits);
@@ -71,7 +87,7 @@ std::optional<int64_t> parseWall(std::string_view text) {
     seconds = std::mktime(&tm);  // local time
   } else {
     auto zone = parseZone(rest);
-    if (!zone) return std::nullopt;
+    if (!zone) return Error{invalid + " (the zone is Z, +hh:mm or -hh:mm)"};
     seconds = ::timegm(&tm) - *zone;
   }
   return seconds * 1'000'000'000 + fractionNs;
@@ -81,7 +97,11 @@ std::optional<int64_t> parseWall(std::string_view text) {
 
 Result<TimeBound> parseTimeBound(const std::string& text) {
   if (auto ns = parseSeconds(text)) return TimeBound{false, *ns};
-  if (auto ns = parseWall(text)) return TimeBound{true, *ns};
+  if (looksLikeWallTime(text)) {
+    auto ns = parseWall(text);
+    if (!ns) return ns.error();
+    return TimeBound{true, *ns};
+  }
   return Error{"'" + text +
                "' is no time: give seconds from the trace's start (e.g. 12.5) or a wall-clock time "
                "(e.g. 2026-11-22T10:00:00, 2026-11-22T10:00:00.5Z, 2026-11-22T10:00:00+01:00; local time without a zone)"};
@@ -134,7 +154,10 @@ bool Filter::acceptPid(const Event& event) {
   if (event.type == EventType::fork) {
     bool parent = tracked(proc->parentPid) || tracked(proc->parentTgid);
     bool child = tracked(proc->childPid) || tracked(proc->childTgid);
-    if (options_.descendants && parent && proc->childPid == proc->childTgid) tracked_.insert(proc->childTgid);
+    // A new thread's fork names its process's parent as the parent (the
+    // kernel's real_parent), so a thread fork also shows its thread group
+    // to be a child: the group's own fork may lie before the trace.
+    if (options_.descendants && parent) tracked_.insert(proc->childTgid);
     return parent || child;
   }
   bool mine = tracked(proc->processPid) || tracked(proc->processTgid);

@@ -1,14 +1,17 @@
 #include "proctape/replay/tool.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
+#include "proctape/format/unique_fd.h"
 #include "proctape/replay/follow.h"
 #include "proctape/replay/replay.h"
 #include "report.h"
@@ -16,42 +19,59 @@
 namespace proctape::replay {
 namespace {
 
-// A temporary copy of standard input, removed with the object.
-class StdinCopy {
+// Where the trace is read from. A file or directory is read in place. The
+// reader maps its input and reads parts of it more than once, so standard
+// input and pipes (`<(zstd -dc trace.pt.zst)`) are first copied to a
+// temporary file, which is unlinked at once: nothing is left behind, even
+// when the process is killed. Messages name the input as the user gave it.
+class TraceInput {
  public:
-  static Result<StdinCopy> make(int in) {
-    const char* dir = std::getenv("TMPDIR");
-    std::string pattern = std::string(dir && *dir ? dir : "/tmp") + "/proctape-replay-stdin-XXXXXX";
-    int fd = ::mkstemp(pattern.data());
-    if (fd < 0) return Error{pattern + ": cannot create a temporary file for standard input: " + std::strerror(errno) +
-                             " (set TMPDIR to a writable directory)"};
-    StdinCopy copy(pattern);
-    auto status = copyAll(in, fd, pattern);
-    ::close(fd);
-    if (!status) return status.error();
-    return copy;
-  }
-  StdinCopy(StdinCopy&& other) noexcept : path_(std::move(other.path_)) { other.path_.clear(); }
-  StdinCopy& operator=(StdinCopy&&) = delete;
-  ~StdinCopy() {
-    if (!path_.empty()) ::unlink(path_.c_str());
+  static Result<TraceInput> open(const std::string& given, int standardIn) {
+    if (given == "-") return copyOf(standardIn, "standard input");
+    struct stat st {};
+    if (::stat(given.c_str(), &st) != 0 || !S_ISFIFO(st.st_mode)) return TraceInput(given, given);
+    format::UniqueFd pipe(::open(given.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!pipe) return Error{given + ": cannot open: " + std::strerror(errno)};
+    return copyOf(pipe.get(), given);
   }
   const std::string& path() const { return path_; }
+  const std::string& name() const { return name_; }
+  // `message` with the temporary copy's path replaced by the input's name.
+  std::string named(std::string message) const {
+    if (path_ == name_) return message;
+    for (size_t at = message.find(path_); at != std::string::npos; at = message.find(path_, at + name_.size()))
+      message.replace(at, path_.size(), name_);
+    return message;
+  }
 
  private:
-  explicit StdinCopy(std::string path) : path_(std::move(path)) {}
-  static Status copyAll(int in, int out, const std::string& path) {
+  TraceInput(std::string path, std::string name) : path_(std::move(path)), name_(std::move(name)) {}
+  static Result<TraceInput> copyOf(int in, const std::string& name) {
+    const char* dir = std::getenv("TMPDIR");
+    std::string pattern = std::string(dir && *dir ? dir : "/tmp") + "/proctape-replay-input-XXXXXX";
+    format::UniqueFd fd(::mkstemp(pattern.data()));
+    if (!fd) return Error{pattern + ": cannot create a temporary file for " + name + ": " + std::strerror(errno) +
+                          " (set TMPDIR to a writable directory)"};
+    ::unlink(pattern.c_str());
+    if (auto status = copyAll(in, fd.get(), name, pattern); !status) return status.error();
+    TraceInput input("/proc/self/fd/" + std::to_string(fd.get()), name);
+    input.copy_ = std::move(fd);
+    return input;
+  }
+  static Status copyAll(int in, int out, const std::string& name, const std::string& path) {
     std::vector<char> buffer(1 << 20);
+    FdSink sink(out, path);
     for (;;) {
       ssize_t n = ::read(in, buffer.data(), buffer.size());
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return Error{std::string("standard input: cannot read: ") + std::strerror(errno)};
+      if (n < 0) return Error{name + ": cannot read: " + std::strerror(errno)};
       if (n == 0) return okStatus();
-      FdSink sink(out, path);
       if (auto status = sink.write({buffer.data(), size_t(n)}); !status) return status;
     }
   }
   std::string path_;
+  std::string name_;
+  format::UniqueFd copy_;  // the unlinked copy, open for as long as the input is read
 };
 
 class Tool {
@@ -67,40 +87,89 @@ class Tool {
       std::fprintf(stderr, "proctape-replay: %s\n", message.c_str());
   }
   std::optional<int> checkUsage() const;
-  int runReport(const std::string& path, const std::string& name, OutputFile& out);
-  int runReplay(const std::string& path, OutputFile& out);
-  int finish(const Result<ReplaySummary>& result, const std::vector<format::Damage>& damage, OutputFile& out);
+  std::optional<int> checkOutputPlace() const;
+  bool filtersGiven() const;
+  Result<OutputFile> openOutput() const;
+  int runReport(format::TraceReader& reader, const TraceInput& input, OutputFile& out);
+  int runReplay(format::TraceReader& reader, const TraceInput& input, OutputFile& out);
+  int runFollow(const std::string& path);
+  int finish(const Result<ReplaySummary>& result, const std::vector<format::Damage>& damage, const TraceInput& input,
+             OutputFile& out);
   ReplayOptions replayOptions() const;
 
   const ToolOptions& options_;
   const ToolIo& io_;
 };
 
+bool Tool::filtersGiven() const {
+  const FilterOptions& f = options_.filter;
+  return f.pid || options_.typesGiven || f.since || f.until || !f.sources.empty() || options_.speed != 0;
+}
+
 std::optional<int> Tool::checkUsage() const {
-  if (options_.follow && options_.input == "-") {
-    say("--follow needs a trace file or directory, not standard input");
+  struct stat st {};
+  if (options_.follow && (options_.input == "-" || (::stat(options_.input.c_str(), &st) == 0 && S_ISFIFO(st.st_mode)))) {
+    say("--follow needs a trace file or directory, not standard input or a pipe");
     return kExitUsage;
   }
-  if (options_.follow && (options_.info || options_.verify)) {
+  if (options_.info && options_.verify) {
+    say("--info and --verify are two reports: give one of them");
+    return kExitUsage;
+  }
+  bool report = options_.info || options_.verify;
+  if (options_.follow && report) {
     say("--follow cannot go with --info or --verify");
+    return kExitUsage;
+  }
+  if (report && options_.format != Format::text) {
+    say(std::string(options_.info ? "--info" : "--verify") + " writes a text report; -f " +
+        (options_.format == Format::json ? "json" : "pcap") + " does not apply to it");
+    return kExitUsage;
+  }
+  if (report && filtersGiven()) {
+    say(std::string(options_.info ? "--info" : "--verify") +
+        " describes the whole trace: --pid, --type, --since, --until, --source and --speed do not apply to it");
     return kExitUsage;
   }
   if (options_.filter.descendants && !options_.filter.pid) {
     say("--descendants needs --pid");
     return kExitUsage;
   }
-  if (!options_.output.empty() && options_.output != "-") {
-    std::error_code ec;
-    if (std::filesystem::equivalent(options_.output, options_.input, ec)) {
-      say(options_.output + ": the output file is the input trace; choose another -o");
-      return kExitUsage;
-    }
+  if (options_.filter.pid && *options_.filter.pid <= 0) {
+    say("--pid " + std::to_string(*options_.filter.pid) + ": a pid is a positive number");
+    return kExitUsage;
   }
-  if (options_.speed < 0) {
-    say("--speed must be 0 (as fast as possible) or more");
+  if (!(options_.speed >= 0) || !std::isfinite(options_.speed)) {
+    say("--speed must be a finite number: 0 (as fast as possible) or more");
+    return kExitUsage;
+  }
+  return checkOutputPlace();
+}
+
+// The output must not overwrite the input, nor land among a directory's
+// segments, where it would be read as one (and a segment's name would be
+// overwritten).
+std::optional<int> Tool::checkOutputPlace() const {
+  if (options_.output.empty() || options_.output == "-" || options_.input == "-") return std::nullopt;
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::equivalent(options_.output, options_.input, ec)) {
+    say(options_.output + ": the output file is the input trace; choose another -o");
+    return kExitUsage;
+  }
+  fs::path parent = fs::absolute(options_.output, ec).parent_path();
+  if (fs::is_directory(options_.input, ec) && fs::equivalent(parent, options_.input, ec)) {
+    say(options_.output + ": the output would land among the segments of " + options_.input +
+        "; choose a -o outside that directory");
     return kExitUsage;
   }
   return std::nullopt;
+}
+
+Result<OutputFile> Tool::openOutput() const {
+  auto out = OutputFile::open(options_.output, io_.out);
+  if (!out) return out.error();
+  return out;
 }
 
 ReplayOptions Tool::replayOptions() const {
@@ -113,15 +182,10 @@ ReplayOptions Tool::replayOptions() const {
   return replay;
 }
 
-int Tool::runReport(const std::string& path, const std::string& name, OutputFile& out) {
-  auto reader = format::TraceReader::open(path);
-  if (!reader) {
-    say(reader.error().message);
-    return kExitNoInput;
-  }
-  auto report = options_.info ? detail::describeTrace(name, *reader) : detail::verifyTrace(name, *reader);
+int Tool::runReport(format::TraceReader& reader, const TraceInput& input, OutputFile& out) {
+  auto report = options_.info ? detail::describeTrace(input.name(), reader) : detail::verifyTrace(input.name(), reader);
   FdSink sink(out.fd(), out.name());
-  if (auto status = sink.write(report.text); !status) {
+  if (auto status = sink.write(input.named(report.text)); !status) {
     say(status.error().message);
     return kExitOutput;
   }
@@ -132,7 +196,8 @@ int Tool::runReport(const std::string& path, const std::string& name, OutputFile
   return report.damaged ? kExitDamaged : kExitOk;
 }
 
-int Tool::finish(const Result<ReplaySummary>& result, const std::vector<format::Damage>& damage, OutputFile& out) {
+int Tool::finish(const Result<ReplaySummary>& result, const std::vector<format::Damage>& damage,
+                 const TraceInput& input, OutputFile& out) {
   if (!result) {
     say(result.error().message);
     return kExitOutput;
@@ -142,71 +207,75 @@ int Tool::finish(const Result<ReplaySummary>& result, const std::vector<format::
     return kExitOutput;
   }
   if (damage.empty()) return kExitOk;
-  for (const auto& d : damage) say("damage: " + format::describe(d));
+  for (const auto& d : damage) say(input.named("damage: " + format::describe(d)));
   say("the trace is damaged (" + std::to_string(damage.size()) +
       (damage.size() == 1 ? " problem" : " problems") +
       " above); every readable event was written. `proctape-replay --info` describes the trace.");
   return kExitDamaged;
 }
 
-int Tool::runReplay(const std::string& path, OutputFile& out) {
+int Tool::runReplay(format::TraceReader& reader, const TraceInput& input, OutputFile& out) {
   FdSink sink(out.fd(), out.name());
-  if (options_.follow) {
-    FollowOptions follow;
-    follow.poll = options_.poll;
-    follow.stop = options_.stop;
-    follow.onDamage = [this](const format::Damage& d) { say("damage: " + format::describe(d)); };
-    auto source = FollowSource::open(path, follow);
-    if (!source) {
-      say(source.error().message);
-      return kExitNoInput;
-    }
-    auto result = replay(**source, replayOptions(), sink);
-    if (!result) {
-      say(result.error().message);
-      return kExitOutput;
-    }
-    if (auto status = out.close(); !status) {
-      say(status.error().message);
-      return kExitOutput;
-    }
-    return (*source)->damage().empty() ? kExitOk : kExitDamaged;  // already reported as found
-  }
-  auto reader = format::TraceReader::open(path);
-  if (!reader) {
-    say(reader.error().message);
-    return kExitNoInput;
-  }
-  ReaderSource source(*reader);
+  ReaderSource source(reader);
   auto result = replay(source, replayOptions(), sink);
-  return finish(result, reader->damage(), out);
+  return finish(result, reader.damage(), input, out);
 }
 
-int Tool::run() {
-  if (auto usage = checkUsage()) return *usage;
-  auto out = OutputFile::open(options_.output, io_.out);
+int Tool::runFollow(const std::string& path) {
+  FollowOptions follow;
+  follow.poll = options_.poll;
+  follow.stop = options_.stop;
+  follow.onDamage = [this](const format::Damage& d) { say("damage: " + format::describe(d)); };
+  auto source = FollowSource::open(path, follow);
+  if (!source) {
+    say(source.error().message);
+    return kExitNoInput;
+  }
+  auto out = openOutput();
   if (!out) {
     say(out.error().message);
     return kExitOutput;
   }
-  if (options_.format == Format::pcap && !options_.info && !options_.verify && ::isatty(out->fd())) {
+  FdSink sink(out->fd(), out->name());
+  auto result = replay(**source, replayOptions(), sink);
+  if (!result) {
+    say(result.error().message);
+    return kExitOutput;
+  }
+  if (auto status = out->close(); !status) {
+    say(status.error().message);
+    return kExitOutput;
+  }
+  return (*source)->damage().empty() ? kExitOk : kExitDamaged;  // already reported as found
+}
+
+int Tool::run() {
+  if (auto usage = checkUsage()) return *usage;
+  bool toStandardOutput = options_.output.empty() || options_.output == "-";
+  if (options_.format == Format::pcap && !options_.info && !options_.verify && toStandardOutput &&
+      ::isatty(io_.out)) {
     say("pcap output is binary: give -o FILE (or redirect standard output)");
     return kExitUsage;
   }
-  std::optional<StdinCopy> copy;
-  std::string path = options_.input;
-  if (path == "-") {
-    auto made = StdinCopy::make(io_.in);
-    if (!made) {
-      say(made.error().message);
-      return kExitNoInput;
-    }
-    copy.emplace(std::move(*made));
-    path = copy->path();
+  if (options_.follow) return runFollow(options_.input);
+  auto input = TraceInput::open(options_.input, io_.in);
+  if (!input) {
+    say(input.error().message);
+    return kExitNoInput;
   }
-  std::string name = options_.input == "-" ? "standard input" : options_.input;
-  if (options_.info || options_.verify) return runReport(path, name, *out);
-  return runReplay(path, *out);
+  auto reader = format::TraceReader::open(input->path());
+  if (!reader) {
+    say(input->named(reader.error().message));
+    return kExitNoInput;
+  }
+  // Only now: an input that cannot be read leaves an existing -o file as it was.
+  auto out = openOutput();
+  if (!out) {
+    say(out.error().message);
+    return kExitOutput;
+  }
+  if (options_.info || options_.verify) return runReport(*reader, *input, *out);
+  return runReplay(*reader, *input, *out);
 }
 
 }  // namespace

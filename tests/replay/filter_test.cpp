@@ -57,6 +57,26 @@ TEST(Filter, DescendantsFollowForksAndForgetExitedPids) {
             "exit(): (300, 300) -> rc=0\n");
 }
 
+// The kernel names a new thread's parent as its process's parent: a thread
+// fork is how a trace may first learn that a thread group (500, forked
+// before the trace began) is a child of the pid asked for.
+TEST(Filter, DescendantsIncludeAThreadGroupFirstSeenThroughItsThread) {
+  TraceBuilder trace;
+  trace.proc(1 * kSec, frames::fork(100, 100, 502, 500))
+      .proc(2 * kSec, frames::fork(500, 500, 600, 600))
+      .proc(3 * kSec, frames::exec(600, 600))
+      .proc(4 * kSec, frames::exit(600, 600, 0, 17, 500, 500))
+      .proc(5 * kSec, frames::sid(700, 700));
+  replay::FilterOptions filter;
+  filter.pid = 100;
+  filter.descendants = true;
+  EXPECT_EQ(filtered(trace.close(), filter),
+            "fork(): ? (100, 100) -> (502, 500)\n"
+            "fork(): ? (500, 500) -> (600, 600)\n"
+            "exec(): ? (600, 600)\n"
+            "exit(): (600, 600) -> rc=0\n");
+}
+
 TEST(Filter, DescendantsFromTheSnapshot) {
   format::Snapshot snapshot;
   snapshot.processes = {processInfo(50, 1, "/bin/init-child", {}, format::InfoReason::snapshot),
@@ -173,8 +193,24 @@ TEST(TimeBound, Parses) {
   ASSERT_TRUE(local.ok());
   EXPECT_EQ(local->ns, 1'795'341'600'000'000'000);
   for (const char* bad : {"", "-1", "abc", "1e3x", "2026-13-01T00:00:00Z", "2026-11-22T10:00:00+25:00",
-                          "2026-11-22T10:00", "2026-11-22T10:00:00.Z"})
+                          "2026-11-22T10:00", "2026-11-22T10:00:00.Z", "2026-02-30T00:00:00Z",
+                          "2026-02-29T00:00:00Z", "2026-04-31T00:00:00Z"})
     EXPECT_FALSE(replay::parseTimeBound(bad).ok()) << bad;
+  auto leapDay = replay::parseTimeBound("2028-02-29T00:00:00Z");
+  ASSERT_TRUE(leapDay.ok());
+  EXPECT_EQ(leapDay->ns, 1'835'395'200'000'000'000);
+}
+
+// Nanoseconds since 1970 in 64 bits end in 2262: a later (or pre-1678) time
+// is refused by name, never wrapped into one that selects the wrong events.
+TEST(TimeBound, WallTimesBeyondNanosecondRangeAreRefused) {
+  for (const char* far : {"2300-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "1600-01-01T00:00:00Z"}) {
+    auto bound = replay::parseTimeBound(far);
+    ASSERT_FALSE(bound.ok()) << far;
+    EXPECT_NE(bound.error().message.find("run from 1678 to 2261"), std::string::npos) << bound.error().message;
+  }
+  EXPECT_TRUE(replay::parseTimeBound("2261-12-31T23:59:59Z").ok());
+  EXPECT_TRUE(replay::parseTimeBound("1678-01-01T00:00:00Z").ok());
 }
 
 }  // namespace

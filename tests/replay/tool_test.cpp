@@ -2,11 +2,14 @@
 // input, --follow on a growing file and a rotating directory.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
+#include <filesystem>
 #include <sstream>
 #include <thread>
 
@@ -219,6 +222,65 @@ std::string shell(const std::string& command, int* code) {
   return output;
 }
 
+TEST(Tool, AnInputThatCannotBeOpenedLeavesTheOutputFileAlone) {
+  TempDir dir;
+  std::string kept = dir.file("kept.txt");
+  writeFile(kept, {'k', 'e', 'p', 't', '\n'});
+  auto options = textOf(dir.file("no-such-trace.pt"));
+  options.output = kept;
+  auto run = runTool(options, dir);
+  EXPECT_EQ(run.code, replay::kExitNoInput);
+  EXPECT_EQ(readText(kept), "kept\n");
+}
+
+TEST(Tool, OutputAmongTheInputDirectorysSegmentsIsRefused) {
+  TraceBuilder trace;
+  std::string path = threeChunks(trace);
+  TempDir dir;
+  std::string segments = dir.file("segments");
+  std::filesystem::create_directory(segments);
+  std::string segment = segments + "/20260101T000000.000000000Z-000000.pt";
+  std::filesystem::copy_file(path, segment);
+  for (const std::string& output : {segment, segments + "/out.txt"}) {
+    auto options = textOf(segments);
+    options.output = output;
+    auto run = runTool(options, dir);
+    EXPECT_EQ(run.code, replay::kExitUsage) << output;
+    EXPECT_NE(run.errors.find("choose"), std::string::npos) << run.errors;
+  }
+  EXPECT_EQ(readFile(segment), readFile(path));
+  EXPECT_FALSE(std::filesystem::exists(segments + "/out.txt"));
+}
+
+TEST(Tool, ReportsTakeNoFiltersFormatsOrEachOther) {
+  TraceBuilder trace;
+  std::string path = threeChunks(trace);
+  auto refused = [&](auto change) {
+    auto options = textOf(path);
+    change(options);
+    return runTool(options, trace.dir());
+  };
+  auto both = refused([](ToolOptions& o) { o.info = o.verify = true; });
+  EXPECT_EQ(both.code, replay::kExitUsage);
+  EXPECT_NE(both.errors.find("give one of them"), std::string::npos) << both.errors;
+  auto pcap = refused([](ToolOptions& o) { o.info = true, o.format = replay::Format::pcap; });
+  EXPECT_EQ(pcap.code, replay::kExitUsage);
+  EXPECT_NE(pcap.errors.find("-f pcap does not apply"), std::string::npos) << pcap.errors;
+  auto filtered = refused([](ToolOptions& o) { o.verify = true, o.filter.pid = 5; });
+  EXPECT_EQ(filtered.code, replay::kExitUsage);
+  EXPECT_NE(filtered.errors.find("do not apply"), std::string::npos) << filtered.errors;
+  for (int32_t pid : {0, -1}) {
+    auto bad = refused([pid](ToolOptions& o) { o.filter.pid = pid; });
+    EXPECT_EQ(bad.code, replay::kExitUsage) << pid;
+    EXPECT_NE(bad.errors.find("a pid is a positive number"), std::string::npos) << bad.errors;
+  }
+  for (double speed : {-1.0, std::nan(""), HUGE_VAL}) {
+    auto bad = refused([speed](ToolOptions& o) { o.speed = speed; });
+    EXPECT_EQ(bad.code, replay::kExitUsage) << speed;
+    EXPECT_NE(bad.errors.find("--speed must be a finite number"), std::string::npos) << bad.errors;
+  }
+}
+
 // samples/big-endian is the start of samples/every-event as a big-endian
 // machine records it: the same events must come out, in text and JSON, so
 // the two goldens can never drift apart unnoticed.
@@ -250,6 +312,40 @@ TEST(Executable, ReadsStandardInputLikeAFile) {
   EXPECT_EQ(code, 0);
   EXPECT_EQ(fromStdin, fromFile);
   EXPECT_EQ(std::count(fromFile.begin(), fromFile.end(), '\n'), 9);
+}
+
+// A pipe (as from `<(zstd -dc trace.pt.zst)`) is read like standard input.
+TEST(Executable, ReadsAPipeLikeAFile) {
+  TraceBuilder trace;
+  std::string path = threeChunks(trace);
+  std::string fifo = trace.dir().file("pipe");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  int code = -1;
+  std::string fromFile = shell(std::string(PROCTAPE_REPLAY_EXE) + " --format json '" + path + "'", &code);
+  std::string fromPipe = shell("cat '" + path + "' > '" + fifo + "' & " + PROCTAPE_REPLAY_EXE + " --format json '" +
+                                   fifo + "'; wait",
+                               &code);
+  EXPECT_EQ(code, 0);
+  EXPECT_EQ(fromPipe, fromFile);
+}
+
+// The copy of standard input is gone as soon as it is made, so nothing is
+// left in TMPDIR even by a killed replay; messages name "standard input".
+TEST(Executable, StandardInputLeavesNoFileAndIsNamedInDamage) {
+  TraceBuilder trace;
+  std::string path = threeChunks(trace);
+  auto bytes = readFile(path);
+  bytes.resize(bytes.size() - 40);  // into the index: damage, every event still there
+  writeFile(path, bytes);
+  TempDir scratch;
+  int code = -1;
+  std::string errors = shell("TMPDIR='" + scratch.path().string() + "' " + PROCTAPE_REPLAY_EXE + " - < '" + path +
+                                 "' 2>&1 >/dev/null",
+                             &code);
+  EXPECT_EQ(code, replay::kExitDamaged) << errors;
+  EXPECT_NE(errors.find("damage: standard input: offset "), std::string::npos) << errors;
+  EXPECT_EQ(errors.find("/proc/self/fd"), std::string::npos) << errors;
+  EXPECT_TRUE(std::filesystem::is_empty(scratch.path()));
 }
 
 TEST(Executable, UsageErrorsExitWithTwo) {
