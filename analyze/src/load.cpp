@@ -66,7 +66,10 @@ std::optional<Place> placeOf(const format::Damage& damage, const std::vector<for
 
 std::optional<LossNotice> locateDamage(const format::Damage& damage, const std::vector<format::SegmentInfo>& segments,
                                        const std::vector<format::ChunkInfo>& chunks) {
-  if (damage.kind == format::DamageKind::notClosed || damage.kind == format::DamageKind::badIndex) return std::nullopt;
+  // No event is lost to these: the chunks were scanned, or the copy was left out.
+  if (damage.kind == format::DamageKind::notClosed || damage.kind == format::DamageKind::badIndex ||
+      damage.kind == format::DamageKind::duplicateSegment)
+    return std::nullopt;
   LossNotice notice{LossKind::damage, std::nullopt, std::nullopt, std::nullopt, format::describe(damage)};
   auto place = placeOf(damage, segments);
   if (!place) return notice;
@@ -77,6 +80,19 @@ std::optional<LossNotice> locateDamage(const format::Damage& damage, const std::
   }
   return notice;
 }
+
+namespace {
+
+// Damage that loses no event (see locateDamage) is counted, by kind.
+Counter noticeCounter(format::DamageKind kind) {
+  switch (kind) {
+    case format::DamageKind::badIndex: return Counter::badIndex;
+    case format::DamageKind::notClosed: return Counter::traceNotClosed;
+    default: return Counter::damage;
+  }
+}
+
+}  // namespace
 
 Result<AnalyzedTrace> loadTrace(const std::string& path, const LoadOptions& options) {
   auto reader = format::TraceReader::open(path, {options.threads, true});
@@ -106,7 +122,7 @@ Result<AnalyzedTrace> loadTrace(const std::string& path, const LoadOptions& opti
     if (auto notice = locateDamage(damage, reader->segments(), reader->chunks()))
       tracker.onDamage(std::move(*notice), Counter::damage);
     else
-      tracker.onNotice(damage.kind == format::DamageKind::badIndex ? Counter::badIndex : Counter::traceNotClosed);
+      tracker.onNotice(noticeCounter(damage.kind));
   }
   trace.model = tracker.finish();
   return trace;

@@ -4,6 +4,7 @@
 #include <deque>
 #include <filesystem>
 #include <thread>
+#include <tuple>
 
 #include "chunk_decoder.h"
 #include "decode_pool.h"
@@ -48,6 +49,8 @@ const char* toString(DamageKind kind) {
     case DamageKind::notClosed: return "not closed";
     case DamageKind::badIndex: return "bad index";
     case DamageKind::notATrace: return "not a trace";
+    case DamageKind::missingSegment: return "missing segment";
+    case DamageKind::duplicateSegment: return "duplicate segment";
   }
   return "?";
 }
@@ -76,6 +79,7 @@ struct TraceReader::Impl {
   std::optional<int64_t> seekTime;
 
   Status addSegment(const std::string& path, bool onlyFile);
+  void checkSegmentSequence();
   std::shared_ptr<DecodedChunk> spare;  // without a pool: the last chunk read, for reuse
   std::shared_ptr<DecodedChunk> decode(size_t chunk, std::shared_ptr<DecodedChunk> reuse) const {
     const ChunkInfo& info = chunks[chunk];
@@ -110,6 +114,40 @@ Status TraceReader::Impl::addSegment(const std::string& path, bool onlyFile) {
   chunks.insert(chunks.end(), scanned->chunks.begin(), scanned->chunks.end());
   damage.insert(damage.end(), scanned->damage.begin(), scanned->damage.end());
   return okStatus();
+}
+
+// A recording numbers its segments from 0, in name order, under one uuid. A
+// number skipped between two segments read means segments were deleted or
+// lost (a rotating recorder's --keep deletes only the oldest, so a recording
+// may begin past 0: no damage). A number seen again is a copy, left out.
+void TraceReader::Impl::checkSegmentSequence() {
+  std::vector<bool> leftOut(segments.size(), false);
+  const SegmentInfo* previous = nullptr;
+  for (size_t i = 0; i < segments.size(); ++i) {
+    const SegmentInfo& segment = segments[i];
+    if (segment.headerDamaged) {
+      previous = nullptr;  // its number is unknown
+      continue;
+    }
+    if (previous && previous->traceUuid == segment.traceUuid) {
+      if (segment.segmentIndex <= previous->segmentIndex) {
+        damage.push_back({segment.path, 0, DamageKind::duplicateSegment, segment.size,
+                          "segment " + std::to_string(segment.segmentIndex) + " of its recording, after segment " +
+                              std::to_string(previous->segmentIndex) + " (" + previous->path +
+                              "): a copy, or a file renamed out of order; left out"});
+        leftOut[i] = true;
+        continue;
+      }
+      if (uint32_t missing = segment.segmentIndex - previous->segmentIndex - 1; missing > 0)
+        damage.push_back({segment.path, 0, DamageKind::missingSegment, 0,
+                          std::to_string(missing) + (missing == 1 ? " segment" : " segments") +
+                              " of this recording (number " + std::to_string(previous->segmentIndex + 1) +
+                              (missing == 1 ? "" : " to " + std::to_string(segment.segmentIndex - 1)) +
+                              ") missing before this one: deleted or never written, their events are lost"});
+    }
+    previous = &segment;
+  }
+  std::erase_if(chunks, [&leftOut](const ChunkInfo& chunk) { return leftOut[chunk.segment]; });
 }
 
 void TraceReader::Impl::schedule() {
@@ -199,6 +237,11 @@ Result<TraceReader> TraceReader::open(const std::string& path, ReaderOptions opt
   for (const auto& file : *paths)
     if (auto status = impl->addSegment(file, onlyFile); !status) return status.error();
   if (impl->files.empty()) return Error{path + ": none of its files is a readable proctape trace"};
+  impl->checkSegmentSequence();
+  // In reading order: by file (segments read in name order), then offset.
+  std::stable_sort(impl->damage.begin(), impl->damage.end(), [](const Damage& a, const Damage& b) {
+    return std::tie(a.file, a.offset) < std::tie(b.file, b.offset);
+  });
   impl->readMeta();
   if (threads > 1) impl->pool = std::make_unique<DecodePool>(threads, [p = impl.get()](size_t c, std::shared_ptr<DecodedChunk> reuse) { return p->decode(c, std::move(reuse)); });
   return TraceReader(std::move(impl));

@@ -128,7 +128,8 @@ void fillProcessInfo(schema::ProcessInfo::Builder out, const ProcessInfo& info) 
 
 ProcessInfo readProcessInfo(schema::ProcessInfo::Reader in) {
   ProcessInfo info;
-  readProcessInfoInto(in, info);
+  std::vector<std::string> spare;
+  readProcessInfoInto(in, info, spare);
   return info;
 }
 
@@ -136,14 +137,28 @@ namespace {
 
 void assignText(std::string& out, capnp::Text::Reader text) { out.assign(text.cStr(), text.size()); }
 
+// Resizes `strings` to `count`, moving strings between it and `spare` so
+// that their buffers are kept, not freed and allocated again.
+void resizeKeepingBuffers(std::vector<std::string>& strings, size_t count, std::vector<std::string>& spare) {
+  while (strings.size() > count) {
+    spare.push_back(std::move(strings.back()));
+    strings.pop_back();
+  }
+  while (strings.size() < count && !spare.empty()) {
+    strings.push_back(std::move(spare.back()));
+    spare.pop_back();
+  }
+  strings.resize(count);
+}
+
 }  // namespace
 
-void readProcessInfoInto(schema::ProcessInfo::Reader in, ProcessInfo& info) {
+void readProcessInfoInto(schema::ProcessInfo::Reader in, ProcessInfo& info, std::vector<std::string>& spare) {
   info.pid = in.getPid();
   info.tgid = in.getTgid();
   info.ppid = in.getPpid();
   auto argv = in.getArgv();
-  info.argv.resize(argv.size());
+  resizeKeepingBuffers(info.argv, argv.size(), spare);
   for (unsigned i = 0; i < argv.size(); ++i) assignText(info.argv[i], argv[i]);
   assignText(info.exe, in.getExe());
   assignText(info.cwd, in.getCwd());

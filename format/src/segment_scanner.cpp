@@ -159,7 +159,8 @@ Result<ScannedSegment> scanSegment(std::span<const uint8_t> file, const std::str
                  "; this build reads format " + std::to_string(kFormatMajor) + ".x (up to " +
                  versionText(kFormatMajor, kFormatMinor) + " fully). Upgrade proctape to read it."};
   ScannedSegment out;
-  out.info = {path, file.size(), header->major, header->minor, header->segmentIndex, false, headerDamaged};
+  out.info = {path, file.size(), header->major, header->minor, header->segmentIndex, false, headerDamaged,
+              header->traceUuid};
   if (headerDamaged)
     out.damage.push_back({path, 0, DamageKind::unexpectedBytes, c::kFileHeaderBytes,
                           "the file header fails its checks (a bit flip?), but a valid chunk follows it: "

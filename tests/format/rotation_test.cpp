@@ -194,6 +194,55 @@ TEST(Rotation, SizeLimitCutsSelfDescribingSegmentsThatReadBackAsOneStream) {
   EXPECT_EQ(std::count(back.kinds.begin(), back.kinds.end(), RecordKind::meta), std::ptrdiff_t(segmentCount));
 }
 
+// A segment deleted from the middle of a recording loses its events: that is
+// damage, never an intact trace. A copy of a segment (its number again) is
+// left out, not read twice.
+TEST(Rotation, AMissingOrCopiedSegmentIsDamageAndACopyIsReadOnce) {
+  TempDir dir;
+  const fs::path traceDir = dir.path() / "trace";
+  Stream written;
+  {
+    auto writer = TraceWriter::create(traceDir.string(), test::testMeta(), sizeRotation());
+    ASSERT_TRUE(writer) << writer.error().message;
+    ASSERT_TRUE(writeStream(*writer, 6000, 1'000'000, 1000, written));
+    ASSERT_TRUE(writer->close());
+  }
+  auto names = fileNames(traceDir);
+  ASSERT_GE(names.size(), 5u);
+  auto framesOf = [](const fs::path& path) {
+    auto reader = TraceReader::open(path.string());
+    EXPECT_TRUE(reader) << reader.error().message;
+    return test::readAll(*reader);
+  };
+  size_t allFrames = framesOf(traceDir).frames.size();
+  size_t secondFrames = framesOf(traceDir / names[1]).frames.size();
+
+  // The last segment again, under a name that sorts after it.
+  fs::copy_file(traceDir / names.back(), traceDir / (names.back() + "-copy.pt"));
+  auto copied = framesOf(traceDir);
+  ASSERT_EQ(copied.damage.size(), 1u);
+  EXPECT_EQ(copied.damage[0].kind, DamageKind::duplicateSegment);
+  EXPECT_EQ(copied.damage[0].file, (traceDir / (names.back() + "-copy.pt")).string());
+  EXPECT_EQ(copied.frames.size(), allFrames);
+  fs::remove(traceDir / (names.back() + "-copy.pt"));
+
+  // Segments 1 and 2 deleted.
+  fs::remove(traceDir / names[1]);
+  fs::remove(traceDir / names[2]);
+  auto gapped = framesOf(traceDir);
+  ASSERT_EQ(gapped.damage.size(), 1u);
+  EXPECT_EQ(gapped.damage[0].kind, DamageKind::missingSegment);
+  EXPECT_EQ(gapped.damage[0].file, (traceDir / names[3]).string());
+  EXPECT_NE(gapped.damage[0].detail.find("2 segments of this recording (number 1 to 2) missing"), std::string::npos)
+      << gapped.damage[0].detail;
+  EXPECT_LT(gapped.frames.size(), allFrames - secondFrames);
+
+  // The oldest deleted (as --keep does): no damage.
+  fs::remove(traceDir / names[0]);
+  auto pruned = framesOf(traceDir);
+  EXPECT_TRUE(pruned.damage.empty()) << describe(pruned.damage[0]);
+}
+
 TEST(Rotation, KeepLeavesOnlyTheNewestSegmentsWhichReadBackAsTheStreamsTail) {
   TempDir dir;
   const fs::path all = dir.path() / "all";

@@ -26,6 +26,8 @@ enum class DamageKind : uint8_t {
   notClosed,        // no index and trailer: the recorder did not close the file
   badIndex,         // an index or trailer that failed its checks; the chunks were scanned instead
   notATrace,        // a file in a segment directory that is no proctape trace
+  missingSegment,   // segments of a recording are missing between two that were read: their events are lost
+  duplicateSegment, // a second segment with a number already read for its recording (a copy): left out
 };
 
 const char* toString(DamageKind kind);
@@ -70,6 +72,7 @@ struct SegmentInfo {
   // Its file header failed its checks (a damage entry says so): the format
   // version above is this build's major version, assumed, not read.
   bool headerDamaged = false;
+  TraceUuid traceUuid{};  // of the recording it belongs to (zero when headerDamaged)
 };
 
 class TraceReader {
