@@ -25,10 +25,12 @@ CLI::App* addCommand(CLI::App& app, Command command, const std::string& help, Pa
   sub->add_option("-o,--output", parsed.options.output, "Write to FILE instead of standard output");
   auto* root = sub->add_option("--root", parsed.root,
                                "Only the subtree of this pid (its first incarnation in the trace); by default "
-                               "the recorded command's subtree, or everything");
+                               "the recorded command's subtree, or everything")
+                   ->check(CLI::PositiveNumber);
   sub->add_flag("--all", parsed.options.scope.all, "Every process in the trace, not only the command's subtree")
       ->excludes(root);
   sub->add_option("--threads", parsed.options.threads, "Chunk decoding threads (0: one per core)")
+      ->check(CLI::Range(0, 256))
       ->capture_default_str();
   auto formats = formatsOf(command);
   if (formats.size() > 1) {
@@ -58,7 +60,9 @@ int main(int argc, char** argv) {
   auto* summary = addCommand(app, Command::summary,
                              "A build summary: wall time, failures, slowest commands, parallelism, critical path",
                              parsed);
-  summary->add_option("--top", parsed.options.top, "Rows in each top list")->capture_default_str();
+  summary->add_option("--top", parsed.options.top, "Rows in each top list")
+      ->check(CLI::Range(0, 1000000))
+      ->capture_default_str();
   addCommand(app, Command::processes, "One row per process incarnation: CSV or JSON Lines", parsed);
   addCommand(app, Command::timeline,
              "A Chrome Trace Event JSON timeline for ui.perfetto.dev or chrome://tracing: a track per process",

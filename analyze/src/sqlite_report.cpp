@@ -1,7 +1,9 @@
 // `sqlite`: the model as an SQLite database (processes, execs, events, gaps),
 // written to FILE.partial in one transaction with prepared statements, then
 // renamed over FILE. Schema: docs/analyze.md.
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -217,6 +219,10 @@ Status fill(Database& db, const std::vector<TraceView>& views) {
 Status writeSqlite(const std::vector<TraceView>& views, const std::string& path) {
   const std::string partial = path + ".partial";
   std::remove(partial.c_str());
+  // Created 0600 before SQLite opens it (as an empty database), as traces
+  // are: the database holds their command lines. SQLite gives its journal
+  // the same mode.
+  if (int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600); fd >= 0) ::close(fd);
   Status status = okStatus();
   {
     Database db;

@@ -132,6 +132,12 @@ int Tool::write() {
 }
 
 int Tool::run() {
+  for (const auto& input : options_.inputs) {
+    if (auto clash = replay::outputClash(options_.output, input)) {
+      say(*clash);
+      return kExitUsage;
+    }
+  }
   auto formats = formatsOf(options_.command);
   if (options_.format && std::find(formats.begin(), formats.end(), *options_.format) == formats.end()) {
     say(std::string(toString(options_.command)) + ": --format " + toString(*options_.format) +
@@ -181,8 +187,8 @@ std::vector<OutputFormat> formatsOf(Command command) {
 const char* exitCodeHelp() {
   return "Exit codes:\n"
          "  0  success: every trace was read whole and the report written\n"
-         "  1  a trace is damaged: everything readable was analyzed; the damage and the processes it may\n"
-         "     affect are on stderr and in the report\n"
+         "  1  a trace is damaged (or not closed by its recorder, or its index is bad): everything readable\n"
+         "     was analyzed; the damage and the processes it may affect are on stderr and in the report\n"
          "  2  a bad command line\n"
          "  3  a trace cannot be opened (missing, unreadable, empty, not a trace, newer format)\n"
          "  4  the output cannot be written\n"

@@ -243,6 +243,9 @@ Result<TraceReader> TraceReader::open(const std::string& path, ReaderOptions opt
     return std::tie(a.file, a.offset) < std::tie(b.file, b.offset);
   });
   impl->readMeta();
+  // More threads than chunks would only wait (and thousands cannot all start).
+  threads = unsigned(std::min<size_t>(threads, std::max<size_t>(1, impl->chunks.size())));
+  impl->window = size_t(threads) * 2;
   if (threads > 1) impl->pool = std::make_unique<DecodePool>(threads, [p = impl.get()](size_t c, std::shared_ptr<DecodedChunk> reuse) { return p->decode(c, std::move(reuse)); });
   return TraceReader(std::move(impl));
 }

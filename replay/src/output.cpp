@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <utility>
 
 namespace proctape::replay {
@@ -63,7 +64,7 @@ Status FdSink::write(std::string_view bytes) {
 
 Result<OutputFile> OutputFile::open(const std::string& path, int standardOut) {
   if (path.empty() || path == "-") return OutputFile(standardOut, "standard output", false);
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return Error{path + ": cannot create the output file: " + std::strerror(errno)};
   return OutputFile(fd, path, true);
 }
@@ -80,6 +81,17 @@ Status OutputFile::close() {
   owned_ = false;
   if (::close(fd_) != 0) return Error{name_ + ": cannot finish writing: " + std::strerror(errno)};
   return okStatus();
+}
+
+std::optional<std::string> outputClash(const std::string& output, const std::string& input) {
+  if (output.empty() || output == "-" || input == "-") return std::nullopt;
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::equivalent(output, input, ec)) return output + ": the output file is the input trace; choose another -o";
+  fs::path parent = fs::absolute(output, ec).parent_path();
+  if (fs::is_directory(input, ec) && fs::equivalent(parent, input, ec))
+    return output + ": the output would land among the segments of " + input + "; choose a -o outside that directory";
+  return std::nullopt;
 }
 
 }  // namespace proctape::replay

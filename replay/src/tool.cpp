@@ -146,21 +146,9 @@ std::optional<int> Tool::checkUsage() const {
   return checkOutputPlace();
 }
 
-// The output must not overwrite the input, nor land among a directory's
-// segments, where it would be read as one (and a segment's name would be
-// overwritten).
 std::optional<int> Tool::checkOutputPlace() const {
-  if (options_.output.empty() || options_.output == "-" || options_.input == "-") return std::nullopt;
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  if (fs::equivalent(options_.output, options_.input, ec)) {
-    say(options_.output + ": the output file is the input trace; choose another -o");
-    return kExitUsage;
-  }
-  fs::path parent = fs::absolute(options_.output, ec).parent_path();
-  if (fs::is_directory(options_.input, ec) && fs::equivalent(parent, options_.input, ec)) {
-    say(options_.output + ": the output would land among the segments of " + options_.input +
-        "; choose a -o outside that directory");
+  if (auto clash = outputClash(options_.output, options_.input)) {
+    say(*clash);
     return kExitUsage;
   }
   return std::nullopt;

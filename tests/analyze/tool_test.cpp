@@ -272,6 +272,28 @@ TEST_F(AnalyzeTool, ExitCodesForBadInputScopeAndFormat) {
   EXPECT_EQ(analyze(dir_, "tree -o " + dir_.file("no/such/dir/out") + " " + trace_).code, 4);
   writeFile(dir_.file("junk.pt"), {1, 2, 3, 4, 5, 6, 7, 8});
   EXPECT_EQ(analyze(dir_, "summary " + dir_.file("junk.pt")).code, 3);
+  for (const char* bad : {"--root 0", "--root -5", "--threads 100000", "--threads -1"})
+    EXPECT_EQ(analyze(dir_, std::string("tree ") + bad + " " + trace_).code, 2) << bad;
+  EXPECT_EQ(analyze(dir_, "summary --top -1 " + trace_).code, 2);
+}
+
+// The output may not overwrite a trace being read, nor land in its segment
+// directory (where it would overwrite a segment, or be read as one).
+TEST_F(AnalyzeTool, OutputThatWouldOverwriteAnInputIsRefused) {
+  auto before = readFile(trace_);
+  for (const char* command : {"tree", "sqlite"}) {
+    ToolRun run = analyze(dir_, std::string(command) + " -o " + trace_ + " " + trace_);
+    EXPECT_EQ(run.code, 2) << command;
+    EXPECT_TRUE(contains(run.err, "the output file is the input trace")) << run.err;
+  }
+  EXPECT_EQ(readFile(trace_), before);
+  std::string segments = dir_.file("segments");
+  std::filesystem::create_directory(segments);
+  std::filesystem::copy_file(trace_, segments + "/20260101T000000.000000000Z-000000.pt");
+  ToolRun run = analyze(dir_, "tree -o " + segments + "/tree.txt " + dir_.file("other.pt") + " " + segments);
+  EXPECT_EQ(run.code, 2);
+  EXPECT_TRUE(contains(run.err, "would land among the segments")) << run.err;
+  EXPECT_FALSE(std::filesystem::exists(segments + "/tree.txt"));
 }
 
 TEST_F(AnalyzeTool, OutputFileOption) {
@@ -279,6 +301,12 @@ TEST_F(AnalyzeTool, OutputFileOption) {
   EXPECT_EQ(run.code, 0);
   EXPECT_EQ(run.out, "");
   EXPECT_EQ(replaceAll(readText(dir_.file("tree.txt")), dir_.path().string(), "DIR"), kTreeGolden);
+  // Private, as the trace is: both hold command lines.
+  EXPECT_EQ(std::filesystem::status(dir_.file("tree.txt")).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  ASSERT_EQ(analyze(dir_, "sqlite -o " + dir_.file("build.db") + " " + trace_).code, 0);
+  EXPECT_EQ(std::filesystem::status(dir_.file("build.db")).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <memory>
 #include <span>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -103,9 +104,10 @@ class StringSink final : public Sink {
   std::string& target_;
 };
 
-// The file a tool writes to (created 0644, truncated), or standard output
-// for "" and "-". An owned file is closed with the object; close() closes it
-// early and reports what close() says, since a full disk may show only there.
+// The file a tool writes to (created 0600, as traces are: it holds their
+// command lines; truncated), or standard output for "" and "-". An owned file
+// is closed with the object; close() closes it early and reports what close()
+// says, since a full disk may show only there.
 class OutputFile {
  public:
   static Result<OutputFile> open(const std::string& path, int standardOut);
@@ -122,5 +124,10 @@ class OutputFile {
   std::string name_;
   bool owned_;
 };
+
+// Why a tool must not write `output` while it reads the trace `input`: it is
+// that trace, or a file in its segment directory, where it would overwrite a
+// segment or be read as one. nullopt when it may ("" and "-" always may).
+std::optional<std::string> outputClash(const std::string& output, const std::string& input);
 
 }  // namespace proctape::replay
