@@ -88,7 +88,23 @@ ProcessId ProcessTracker::create(int32_t pid, Origin origin, int64_t timeNs) {
   else if (origin != Origin::fork)
     process.flags |= kStartUnknown;
   slotOf(pid) = process.id;
-  return process.id;
+  ProcessId id = process.id;
+  if (!awaitingParent_.empty()) adoptAwaiting(pid, id, origin);
+  return id;
+}
+
+// A process seen only at its exit names its parent by pid. When the trace
+// shows that pid only later (its fork lost, or in a segment deleted by
+// --keep), the first incarnation that appears with its start unknown may have
+// been alive at that exit: it is the parent. One seen forked started after
+// the exit, so it is not, and nothing later can be either.
+void ProcessTracker::adoptAwaiting(int32_t pid, ProcessId id, Origin origin) {
+  auto [begin, end] = awaitingParent_.equal_range(pid);
+  if (begin == end) return;
+  if (origin != Origin::fork)
+    for (auto it = begin; it != end; ++it)
+      if (it->second != id) at(it->second).parentId = id;
+  awaitingParent_.erase(begin, end);
 }
 
 ProcessId ProcessTracker::current(int32_t tgid, int64_t timeNs, Origin origin) {
@@ -187,6 +203,7 @@ void ProcessTracker::onExec(int64_t timeNs, const ProcEvent& event) {
   ProcessId id = current(event.processTgid, timeNs, Origin::exec);
   Process& process = at(id);
   process.execs.push_back({timeNs, newImage()});
+  process.comm.clear();  // exec renames it: known again from its process info, or a comm event
   // exec leaves one thread: the others have exited, seen or not.
   if (auto it = live_.find(id); it != live_.end()) live_.erase(it);
 }
@@ -247,6 +264,7 @@ void ProcessTracker::onExit(int64_t timeNs, const ProcEvent& event) {
     if (event.hasParent && event.parentTgid > 0) {
       process->parentPid = event.parentTgid;
       resolveParentByPid(*process);
+      if (!process->parentId) awaitingParent_.emplace(event.parentTgid, process->id);
     }
   }
   if (leader)

@@ -91,6 +91,8 @@ void ProcessTracker::onProcessInfo(int64_t captureNs, const format::ProcessInfo&
     if (*exec.timeNs - captureNs > options_.reorderToleranceNs) break;   // read before the exec happened
     fillImage(*exec.image, info);
     takeIds(*process, info);
+    // The kernel renames a process at exec, without a comm event.
+    if (&exec == &process->execs.back() && info.has(InfoField::comm)) process->comm = info.comm;
     return;
   }
   model_.counters.add(Counter::processInfoUnmatched);
@@ -172,6 +174,7 @@ Model ProcessTracker::finish() {
   markLosses();
   countFindings();
   live_.clear();
+  awaitingParent_.clear();
   byPid_ = {};
   byOtherPid_.clear();
   texts_.clear();

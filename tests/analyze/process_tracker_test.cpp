@@ -320,6 +320,23 @@ TEST(ProcessTracker, ProcessFirstSeenAtItsExitHangsUnderTheParentTheExitNames) {
   EXPECT_EQ(model.counters.get(Counter::exitUnknownPid), 2u);
 }
 
+// A recorder's --keep deleted the segment with the command's fork: its child
+// exits, naming it, before the trace shows the command itself, which it does
+// when it forks again. A pid forked after the exit is another process.
+TEST(ProcessTracker, ExitNamingAParentTheTraceShowsOnlyLaterHangsUnderIt) {
+  ProcessTracker tracker;
+  Feeder(tracker) << exitWithParent(1 * kMs, 30, 0, 20)   // 20 not seen yet
+                  << exitWithParent(2 * kMs, 31, 0, 40)   // 40 not seen yet
+                  << fork(3 * kMs, 20, 32)                // 20 shows up, start unknown
+                  << fork(4 * kMs, 10, 40);               // 40 is forked after 31 exited
+  Model model = tracker.finish();
+  EXPECT_EQ(only(model, 30)->parentId, only(model, 20)->id);
+  EXPECT_TRUE(only(model, 20)->has(kStartUnknown));
+  EXPECT_EQ(only(model, 32)->parentId, only(model, 20)->id);
+  EXPECT_EQ(only(model, 31)->parentPid, 40);
+  EXPECT_EQ(only(model, 31)->parentId, 0u);
+}
+
 TEST(ProcessTracker, ExitForUnknownPidAndExecWithoutForkAreCounted) {
   ProcessTracker tracker;
   Feeder(tracker) << exit(1 * kMs, 50, exitedWith(1)) << exec(2 * kMs, 60) << exit(3 * kMs, 60, 0);

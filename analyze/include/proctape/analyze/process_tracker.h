@@ -89,6 +89,7 @@ class ProcessTracker {
   void onAttribute(int64_t timeNs, const netlink::ProcEvent& event);
   ProcessId onSnapshotEntry(const format::ProcessInfo& info);
   void resolveParentByPid(Process& process);
+  void adoptAwaiting(int32_t pid, ProcessId id, Origin origin);
   bool joinable(const Process& child, int64_t timeNs) const;
   void join(ProcessId child, ProcessId parent, int32_t parentTgid, int64_t timeNs);
   ProcessId create(int32_t pid, Origin origin, int64_t timeNs);
@@ -122,6 +123,9 @@ class ProcessTracker {
   std::vector<ProcessId> byPid_;
   std::unordered_map<int32_t, ProcessId> byOtherPid_;
   std::unordered_map<ProcessId, Live> live_;      // state of processes with threads or a pending end
+  // Processes first seen at their exit whose parent pid (from the exit) the
+  // trace had shown no live incarnation of yet, by that pid (see adoptAwaiting).
+  std::unordered_multimap<int32_t, ProcessId> awaitingParent_;
   std::unordered_map<std::string_view, const StoredText*> texts_;  // into model_.texts
   // Texts interned lately, by a cheap hash of their length and ends: most
   // lookups (a build's cwd, its compiler) end here, without hashing the string.
