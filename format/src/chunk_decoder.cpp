@@ -63,7 +63,7 @@ class ChunkDecoder {
 
  private:
   void damage(std::string detail, DamageKind kind = DamageKind::corruptChunk) {
-    uint64_t extent = container::kChunkHeaderBytes + uint64_t(info_.compressedSize);
+    uint64_t extent = kind == DamageKind::badIndex ? 0 : container::kChunkHeaderBytes + uint64_t(info_.compressedSize);
     out_->damage.push_back({path_, info_.offset, kind, kind == DamageKind::badRecord ? 0 : extent, std::move(detail)});
   }
   std::optional<ChunkHeader> readHeader(bool expectHeader);
@@ -99,10 +99,12 @@ std::optional<ChunkHeader> ChunkDecoder::readHeader(bool expectHeader) {
   bool matches = header->seq == info_.seq && header->compressedSize == info_.compressedSize &&
                  header->firstTimeNs == info_.firstTimeNs && header->lastTimeNs == info_.lastTimeNs &&
                  header->recordCount == info_.recordCount;
-  if (expectHeader && !matches) {
-    damage("the chunk header does not match the file's index");
-    return std::nullopt;
-  }
+  // The header passed its own CRC, so it is the better witness: read the
+  // chunk by it, and blame the index.
+  if (expectHeader && !matches)
+    damage("the index's entry for chunk " + std::to_string(info_.seq) +
+               " disagrees with the chunk's header (which passed its CRC); the chunk was read by its header",
+           DamageKind::badIndex);
   return header;
 }
 

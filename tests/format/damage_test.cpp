@@ -2,15 +2,19 @@
 // byte of a chunk, garbage between chunks, a damaged index, unclosed files,
 // and inputs that are no trace at all. Whatever the damage, every intact
 // chunk is read byte-exact and the damage is reported with file and offset.
+#include <capnp/message.h>
+#include <capnp/serialize.h>
 #include <gtest/gtest.h>
 #include <zstd.h>
 
 #include <array>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <vector>
 
 #include "crc32c.h"
+#include "proctape.capnp.h"
 #include "proctape/format/container.h"
 #include "test_support.h"
 
@@ -455,6 +459,41 @@ TEST(Damage, DamagedIndexOrTrailerFallsBackToScanningEveryChunk) {
     expectWellFormed(out.back.damage, path, bytes.size());
     for (const auto& d : out.back.damage) EXPECT_GE(d.offset, t.indexOffset) << describe(d);
   }
+}
+
+// An index that passes its CRC but whose entry disagrees with a chunk's
+// header (which passes its own): the chunk is read by its header, and the
+// index is what is reported.
+TEST(Damage, IndexEntryDisagreeingWithAnIntactChunkBlamesTheIndex) {
+  const SmallTrace& t = smallTrace();
+  auto bytes = t.bytes;
+  size_t messageAt = t.indexOffset + container::kIndexPrefixBytes;
+  size_t messageSize = t.trailerOffset - messageAt;
+  auto words = kj::heapArray<capnp::word>(messageSize / sizeof(capnp::word));
+  std::memcpy(words.begin(), bytes.data() + messageAt, messageSize);
+  capnp::FlatArrayMessageReader reader(words);
+  capnp::MallocMessageBuilder builder;
+  builder.setRoot(reader.getRoot<schema::Index>());
+  auto entry = builder.getRoot<schema::Index>().getChunks()[2];
+  entry.setRecordCount(entry.getRecordCount() + 1);
+  entry.setLastTimeNs(entry.getLastTimeNs() + 1);
+  auto flat = capnp::messageToFlatArray(builder);
+  auto rewritten = flat.asBytes();
+  ASSERT_EQ(rewritten.size(), messageSize) << "the test needs the index rewritten in place";
+  std::memcpy(bytes.data() + messageAt, rewritten.begin(), messageSize);
+  std::array<uint8_t, container::kIndexPrefixBytes> prefix{};
+  container::encodeIndexPrefix({bytes.data() + messageAt, messageSize}, prefix);
+  std::memcpy(bytes.data() + t.indexOffset, prefix.data(), prefix.size());
+
+  TempDir dir;
+  auto out = readBytes(dir, bytes);
+  ASSERT_TRUE(out.opened) << out.error;
+  EXPECT_TRUE(out.indexed);
+  EXPECT_TRUE(sameFrames(out.back.frames, t.allFrames()));
+  ASSERT_EQ(out.back.damage.size(), 1u) << damageList(out.back.damage);
+  EXPECT_EQ(out.back.damage[0].kind, DamageKind::badIndex);
+  EXPECT_EQ(out.back.damage[0].offset, t.chunks[2].offset);
+  EXPECT_EQ(out.back.damage[0].bytesSkipped, 0u);
 }
 
 TEST(Damage, GarbageBetweenChunksIsSkippedAndReported) {
