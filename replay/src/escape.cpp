@@ -1,5 +1,6 @@
 #include "proctape/replay/escape.h"
 
+#include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <cstring>
@@ -175,11 +176,32 @@ void appendJsonString(Buffer& out, std::string_view text) {
   appendJsonRest(out, text, plain);
 }
 
+namespace {
+
+void appendHexEscape(Buffer& out, uint8_t c) {
+  char* at = out.reserve(4);
+  at[0] = '\\', at[1] = 'x', at[2] = kHex[c >> 4], at[3] = kHex[c & 15];
+  out.commit(4);
+}
+
+// Well-formed UTF-8 that a terminal or an editor would still act on: the C1
+// controls (U+0080-U+009F; U+009B starts an escape sequence on some
+// terminals) and the line and paragraph separators (U+2028, U+2029).
+bool actsLikeAControl(std::string_view character) {
+  auto byte = [&](size_t i) { return uint8_t(character[i]); };
+  if (character.size() == 2) return byte(0) == 0xC2 && byte(1) < 0xA0;
+  return character.size() == 3 && byte(0) == 0xE2 && byte(1) == 0x80 && (byte(2) == 0xA8 || byte(2) == 0xA9);
+}
+
+}  // namespace
+
 void appendTextString(Buffer& out, std::string_view text, bool quoteSpaces) {
   size_t i = 0;
   while (i < text.size()) {
     uint8_t c = uint8_t(text[i]);
-    if (c > 0x20 && c < 0x7F && c != '\\') {
+    // With quoteSpaces (argv lists) an apostrophe is escaped too, so that an
+    // argument '' is told apart from the empty argument, which shows as ''.
+    if (c > 0x20 && c < 0x7F && c != '\\' && !(quoteSpaces && c == '\'')) {
       out.append(char(c));
       ++i;
       continue;
@@ -190,21 +212,20 @@ void appendTextString(Buffer& out, std::string_view text, bool quoteSpaces) {
       continue;
     }
     if (c >= 0x80) {
-      if (size_t n = utf8Length(text, i)) {
+      size_t n = utf8Length(text, i);
+      if (n && !actsLikeAControl(text.substr(i, n))) {
         out.append(text.substr(i, n));
         i += n;
         continue;
       }
+      for (size_t end = i + std::max<size_t>(n, 1); i < end; ++i) appendHexEscape(out, uint8_t(text[i]));
+      continue;
     }
     if (c == '\\') out.append("\\\\");
     else if (c == '\n') out.append("\\n");
     else if (c == '\t') out.append("\\t");
     else if (c == '\r') out.append("\\r");
-    else {
-      char* at = out.reserve(4);
-      at[0] = '\\', at[1] = 'x', at[2] = kHex[c >> 4], at[3] = kHex[c & 15];
-      out.commit(4);
-    }
+    else appendHexEscape(out, c);
     ++i;
   }
 }

@@ -185,6 +185,21 @@ TEST(TextRender, StringsFromTheTraceCannotBreakTheLine) {
             "exec(): /tmp/evil\\nexec(): x\\x01\\xff (5, 5)\n");
 }
 
+// C1 controls (U+009B starts an escape sequence on some terminals) and the
+// line and paragraph separators are well-formed UTF-8 that still acts: shown
+// byte by byte. Other UTF-8 stays as it is. In argv lists an apostrophe is
+// escaped, so that an argument '' differs from the empty one.
+TEST(TextRender, CharactersThatActLikeControlsAreEscaped) {
+  TraceBuilder trace;
+  trace.info(1 * kMs, processInfo(7, 1, "/bin/a\xc2\x9b" "2J\xe2\x80\xa8x\xe2\x80\xa9\xc2\xa0\xc3\xa9",
+                                  {"it's", "''", ""}));
+  auto o = options(replay::Format::text);
+  o.filter.types = replay::EventTypeSet::all();
+  EXPECT_EQ(render(trace.close(), o),
+            "info(): /bin/a\\xc2\\x9b2J\\xe2\\x80\\xa8x\\xe2\\x80\\xa9\xc2\xa0\xc3\xa9 (7, 7) ppid=1 "
+            "argv=[it\\x27s \\x27\\x27 ] cwd=/home/user uid=1000\n");
+}
+
 TEST(TextRender, ProcessInfoAndSnapshotLinesWhenAskedFor) {
   TraceBuilder trace;
   trace.snapshot(1 * kMs, zshSnapshot()).info(2 * kMs, processInfo(7, 1451658, "/bin/a b", {"a b", "c"}));
