@@ -69,6 +69,10 @@ int main(int argc, char** argv) {
              parsed);
   addCommand(app, Command::sqlite, "An SQLite database (-o FILE): tables processes, execs, events, gaps", parsed);
   app.set_version_flag("--version", std::string("proctape-analyze ") + PROCTAPE_VERSION);
+  // Parse errors name the tool, as its other messages do.
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return std::string("proctape-analyze: ") + e.what() + " (see --help)\n";
+  });
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

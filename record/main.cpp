@@ -93,10 +93,14 @@ void addOptions(CLI::App& app, RecorderOptions& o, RawOptions& raw) {
       ->default_str("64M");
   app.add_option("--drain-interval", raw.drainInterval, "How often the receiving thread drains the sockets while events come (up to 50 ms when few do)")
       ->default_str("10ms");
-  app.add_option("--queue", o.queueSlots, "Slots in the receiver-to-writer queue")->default_val(16384);
+  app.add_option("--queue", o.queueSlots, "Slots in the receiver-to-writer queue")
+      ->check(CLI::Range(size_t(64), size_t(1) << 20))
+      ->default_val(16384);
   app.add_flag("--no-enrich", raw.noEnrich, "Do not read /proc after each exec (no argv, exe, cwd, ids, cgroup)");
   app.add_option("--enrich-max-rate", o.enrichMaxPerSecond, "Read /proc for at most this many execs per second "
-                 "(others get a miss record); 0: no limit")->default_val(0);
+                 "(others get a miss record); 0: no limit")
+      ->check(CLI::Range(0u, 10'000'000u))
+      ->default_val(0);
   app.add_option("--enrich-priority", o.enrichPriority, "Scheduling of the enrichment thread: rt (SCHED_FIFO 1, "
                  "else nice), nice, normal")
       ->transform(CLI::CheckedTransformer(std::map<std::string, record::EnrichPriority>{
@@ -104,17 +108,22 @@ void addOptions(CLI::App& app, RecorderOptions& o, RawOptions& raw) {
           {"normal", record::EnrichPriority::normal}}))
       ->default_str("rt");
   app.add_option("--enrich-nice", o.enrichNice, "Nice value of the enrichment thread with --enrich-priority nice")
+      ->check(CLI::Range(-20, 19))
       ->default_val(-10);
   app.add_flag("--no-snapshot", raw.noSnapshot, "Do not record the process table at start");
   app.add_option("--redact", o.redact, "Replace matches of this regular expression in command lines with ***; "
                  "repeatable");
   app.add_option("--duration", raw.duration, "Stop after this long (e.g. 30s, 5m)");
-  app.add_option("--max-events", o.maxEvents, "Stop after this many events");
+  app.add_option("--max-events", o.maxEvents, "Stop after this many events")->check(CLI::PositiveNumber);
   app.add_option("--rotate-size", raw.rotateSize, "Start a new segment after this many bytes (e.g. 100M)");
   app.add_option("--rotate-time", raw.rotateTime, "Start a new segment after this long (e.g. 10m)");
-  app.add_option("--keep", raw.keep, "Keep only the newest N segments (a flight recorder)");
-  app.add_option("--compression-level", o.compressionLevel, "zstd level")->default_val(3);
+  app.add_option("--keep", raw.keep, "Keep only the newest N segments (a flight recorder)")
+      ->check(CLI::Range(size_t(0), size_t(1'000'000)));
+  app.add_option("--compression-level", o.compressionLevel, "zstd level: 1 (fastest) to 19; -7 to -1 faster still")
+      ->check(CLI::Range(-7, 19))
+      ->default_val(3);
   app.add_option("--self-test-timeout", o.selfTestTimeoutMs, "Milliseconds to wait for the probe's events")
+      ->check(CLI::Range(10, 600'000))
       ->default_val(2000);
   app.add_flag("--print", raw.print, "Also print the events as they are recorded, exactly as proctape-replay "
                "prints them (text, on standard output)");
@@ -125,6 +134,7 @@ void addOptions(CLI::App& app, RecorderOptions& o, RawOptions& raw) {
              "its status.\nExit status otherwise: 0 ok, 2 usage, 69 cannot subscribe or self-test failed, 73 cannot "
              "create the output, 74 write error, 77 missing CAP_NET_ADMIN.");
   app.prefix_command();
+  app.set_version_flag("--version", std::string("proctape-record ") + PROCTAPE_VERSION);
 }
 
 // Converts the text options; returns an error message or "".
@@ -137,16 +147,20 @@ std::string finish(RecorderOptions& o, const RawOptions& raw) {
   o.eventMask = *events;
   auto buffer = record::parseSize(raw.receiveBuffer);
   if (!buffer) return "--rcvbuf: " + buffer.error().message;
-  o.receiveBufferBytes = int(std::min<uint64_t>(*buffer, 1u << 30));
+  if (*buffer < 65536 || *buffer > (uint64_t(1) << 30)) return "--rcvbuf must be between 64K and 1G";
+  o.receiveBufferBytes = int(*buffer);
   auto drain = record::parseDuration(raw.drainInterval);
   if (!drain || *drain < 100'000 || *drain > 1'000'000'000) return "--drain-interval must be between 100us and 1s";
   o.drainIntervalNs = *drain;
   if (!raw.duration.empty()) {
+    if (!o.command.empty()) return "--duration applies to system-wide recording, not to a command";
     auto duration = record::parseDuration(raw.duration);
     if (!duration) return "--duration: " + duration.error().message;
+    if (*duration <= 0) return "--duration must be longer than 0";
     o.durationNs = *duration;
   }
   o.enrich = !raw.noEnrich;
+  if (!o.enrich && o.enrichMaxPerSecond) return "--enrich-max-rate has no effect with --no-enrich: give one of them";
   o.snapshot = !raw.noSnapshot;
   bool rotate = !raw.rotateSize.empty() || !raw.rotateTime.empty() || raw.keep > 0 ||
                 std::filesystem::is_directory(o.output);
@@ -155,17 +169,19 @@ std::string finish(RecorderOptions& o, const RawOptions& raw) {
     if (!raw.rotateSize.empty()) {
       auto size = record::parseSize(raw.rotateSize);
       if (!size) return "--rotate-size: " + size.error().message;
+      if (*size < 4096) return "--rotate-size must be at least 4K";
       rotation.maxBytes = *size;
     }
     if (!raw.rotateTime.empty()) {
       auto age = record::parseDuration(raw.rotateTime);
       if (!age) return "--rotate-time: " + age.error().message;
+      if (*age < 100'000'000) return "--rotate-time must be at least 100ms";
       rotation.maxAgeNs = *age;
     }
     rotation.keep = raw.keep;
     o.rotation = rotation;
   }
-  if (!o.command.empty() && o.durationNs) return "--duration applies to system-wide recording, not to a command";
+  if (o.checkOnly && !o.command.empty()) return "--check only tests the subscription: it runs no command";
   return {};
 }
 
@@ -176,6 +192,10 @@ int main(int argc, char** argv) {
   RecorderOptions options;
   RawOptions raw;
   addOptions(app, options, raw);
+  // Parse errors name the tool, as its other messages do.
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return std::string("proctape-record: ") + e.what() + " (see --help)\n";
+  });
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -183,13 +203,23 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : record::kExitUsage;
   }
   options.command = app.remaining();
-  if (!options.command.empty() && options.command.front() == "--") options.command.erase(options.command.begin());
-  if (std::string error = finish(options, raw); !error.empty()) {
+  bool separated = !options.command.empty() && options.command.front() == "--";
+  if (separated) options.command.erase(options.command.begin());
+  std::string error;
+  if (separated && options.command.empty())
+    error = "-- must be followed by the command to record";
+  else if (!separated && !options.command.empty() && options.command.front().starts_with("-"))
+    error = "unknown option " + options.command.front() + " (see --help; a command to record goes after --)";
+  if (error.empty()) error = finish(options, raw);
+  if (!error.empty()) {
     std::fprintf(stderr, "proctape-record: %s\n", error.c_str());
     return record::kExitUsage;
   }
   options.recorderCommandLine.assign(argv, argv + argc);
   options.version = PROCTAPE_VERSION;
+  // In command mode the terminal is the command's: a line redrawn every
+  // second would scribble on what it prints.
+  if (!options.command.empty()) options.statusLine = false;
   Printer printer;
   if (raw.print) {
     options.statusLine = false;  // it would tear through the printed lines on a terminal

@@ -84,6 +84,10 @@ int main(int argc, char** argv) {
   app.add_option("--speed", options.speed, "Replay at the recorded pace times X (0: as fast as possible)")
       ->capture_default_str();  // runTool checks the value, with a shorter message than CLI11's range
   app.set_version_flag("--version", std::string("proctape-replay ") + PROCTAPE_VERSION);
+  // Parse errors name the tool, as its other messages do.
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return std::string("proctape-replay: ") + e.what() + " (see --help)\n";
+  });
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,6 +1,7 @@
 #include "proctape/format/writer.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -149,6 +150,7 @@ struct TraceWriter::Impl {
     if (options.deterministic) return {recordTimeNs, addClamped(kDeterministicEpochNs, recordTimeNs), recordTimeNs};
     return readSystemClocks();
   }
+  Status createPrivateFile(const std::string& file);
   Status openSegment();
   Status finishSegment();
   Status writeBytes(std::span<const uint8_t> bytes);
@@ -183,14 +185,38 @@ Status TraceWriter::Impl::writeBytes(std::span<const uint8_t> bytes) {
   return okStatus();
 }
 
+// Opens `file` for a new trace: never through a symbolic link (a link planted
+// where a trace will be written would aim the trace at another file); locked,
+// so that a second writer is refused before it truncates the first one's
+// trace; mode 0600 even when the file was there before (command lines are
+// sensitive). Only then emptied.
+Status TraceWriter::Impl::createPrivateFile(const std::string& file) {
+  fd.reset(::open(file.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!fd.valid()) {
+    int err = errno;
+    if (err == ELOOP) return fail(file + ": is a symbolic link; give the path of the file itself");
+    return fail(file + ": cannot create the trace file: " + errnoText(err) +
+                " (check that the directory exists and is writable)");
+  }
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    fd.reset();
+    if (err == EWOULDBLOCK) return fail(file + ": another recorder is writing this trace; choose another -o");
+    return fail(file + ": cannot lock the trace file: " + errnoText(err));
+  }
+  if (::fchmod(fd.get(), 0600) != 0 || ::ftruncate(fd.get(), 0) != 0) {
+    int err = errno;
+    fd.reset();
+    return fail(file + ": cannot make the trace file private and empty: " + errnoText(err));
+  }
+  return okStatus();
+}
+
 Status TraceWriter::Impl::openSegment() {
   ClockAnchor now = clockAt(segmentLastTimeNs);
   segmentPath = options.rotation ? (fs::path(path) / segmentFileName(now.realtimeNs, uint32_t(stats.segments))).string()
                                  : path;
-  fd.reset(::open(segmentPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-  if (!fd.valid())
-    return fail(segmentPath + ": cannot create the trace file: " + errnoText(errno) +
-                " (check that the directory exists and is writable)");
+  if (auto status = createPrivateFile(segmentPath); !status) return status;
   segmentBytes = 0;
   segmentChunks = 0;
   index.clear();
@@ -419,9 +445,10 @@ Result<TraceWriter> TraceWriter::create(const std::string& path, Meta meta, Writ
   impl->meta = std::move(meta);
   if (impl->options.rotation) {
     std::error_code ec;
-    fs::create_directories(path, ec);
+    // A directory the recorder creates is private; one that was there keeps
+    // its mode (it may be shared, such as /var/tmp): the segments are 0600.
+    if (fs::create_directories(path, ec)) ::chmod(path.c_str(), 0700);
     if (ec) return Error{path + ": cannot create the segment directory: " + ec.message()};
-    ::chmod(path.c_str(), 0700);
   }
   if (auto status = impl->openSegment(); !status) return status.error();
   return TraceWriter(std::move(impl));

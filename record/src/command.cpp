@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 
@@ -19,7 +20,12 @@ int exitStatusOf(int waitStatus) {
 namespace {
 
 // In the child, between fork and exec: async-signal-safe calls only.
-[[noreturn]] void childMain(char* const* argv, int goFd, int errorFd) {
+// `parentEnds` are the recorder's ends of the two pipes: closed here, so that
+// the read below sees end-of-file when the recorder dies (crash, SIGKILL)
+// before releasing the child, which then exits instead of waiting forever
+// with the recorder's standard output and error held open.
+[[noreturn]] void childMain(char* const* argv, int goFd, int errorFd, std::array<int, 2> parentEnds) {
+  for (int fd : parentEnds) ::close(fd);
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -50,7 +56,7 @@ Result<CommandChild> CommandChild::spawnHeld(const std::vector<std::string>& arg
   UniqueFd errorRead(errors[0]), errorWrite(errors[1]);
   pid_t pid = ::fork();
   if (pid < 0) return Error{"cannot fork to run " + argv[0] + ": " + std::strerror(errno)};
-  if (pid == 0) childMain(args.data(), goRead.get(), errorWrite.get());
+  if (pid == 0) childMain(args.data(), goRead.get(), errorWrite.get(), {goWrite.get(), errorRead.get()});
   return CommandChild(pid, std::move(goWrite), std::move(errorRead));
 }
 

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace proctape::record {
 namespace {
@@ -20,6 +21,9 @@ using format::Miss;
 using format::MissReason;
 
 constexpr unsigned kKernelThreadFlag = 0x00200000;  // PF_KTHREAD in /proc/PID/stat flags
+// Above what execve accepts for arguments and environment together (a
+// quarter of an 8 GiB stack limit is far beyond any real one).
+constexpr size_t kLargestCmdline = size_t(256) << 20;
 
 struct ReadResult {
   std::string text;
@@ -28,9 +32,8 @@ struct ReadResult {
 
 // Reads `name` under the directory `dir` (an fd of /proc/PID). A read that
 // fills less than the buffer has reached the end: these files (seq_file
-// ones like stat, status and cgroup, and cmdline) hand out everything they
-// have up to the size asked for. Not asking again saves a syscall per file,
-// four per exec.
+// ones like stat, status and cgroup) hand out everything they have up to the
+// size asked for. Not asking again saves a syscall per file, three per exec.
 ReadResult readWhole(int dir, const char* name) {
   int fd = ::openat(dir, name, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return {{}, errno};
@@ -42,6 +45,34 @@ ReadResult readWhole(int dir, const char* name) {
     if (n < 0) result.err = errno;
     if (n > 0) result.text.append(buffer, size_t(n));
     if (n < ssize_t(sizeof buffer)) break;
+  }
+  ::close(fd);
+  return result;
+}
+
+// cmdline whole, in one read() call: the kernel holds the process's memory
+// for the length of one call, so what one call returns is consistent. Read in
+// pieces, a process exiting between two reads cut its argv short without a
+// sign (the next read just ended the file). So a buffer that comes back full
+// is not continued, but the file is read again from its start with a larger
+// one; a process gone meanwhile then reads as empty (a miss), never as half.
+ReadResult readCmdline(int dir) {
+  int fd = ::openat(dir, "cmdline", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {{}, errno};
+  thread_local std::vector<char> buffer(64 * 1024);
+  ReadResult result;
+  for (;;) {
+    ssize_t n = ::pread(fd, buffer.data(), buffer.size(), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      result.err = errno;
+      break;
+    }
+    if (size_t(n) < buffer.size() || buffer.size() >= kLargestCmdline) {
+      result.text.assign(buffer.data(), size_t(n));
+      break;
+    }
+    buffer.resize(buffer.size() * 4);
   }
   ::close(fd);
   return result;
@@ -223,7 +254,7 @@ ProcessRead::ProcessRead(pid_t pid, format::InfoReason reason, const std::string
   }
   // argv first: it is there only while the process lives, and a short-lived
   // one (a compiler driver's helper, /bin/true) is gone within a millisecond.
-  ReadResult cmdline = readWhole(dir_, "cmdline");
+  ReadResult cmdline = readCmdline(dir_);
   cmdline_ = std::move(cmdline.text);
   cmdlineErr_ = cmdline.err;
 }

@@ -2,13 +2,22 @@
 
 namespace proctape::record {
 
+// libstdc++ matches by default with a depth-first executor that recurses once
+// per character a loop consumes: "token=\S+" over an argument of 30 KB or more
+// overflowed the enricher's stack (any user's long command line crashed a
+// system-wide recorder). __polynomial, libstdc++'s flag for its breadth-first
+// executor, keeps the stack flat and the time linear in the text, at the
+// price of back-references, which are refused here.
+constexpr auto kSyntax = std::regex::ECMAScript | std::regex::optimize | std::regex_constants::__polynomial;
+
 Result<Redactor> Redactor::create(const std::vector<std::string>& patterns) {
   Redactor redactor;
   for (const auto& pattern : patterns) {
     try {
-      redactor.patterns_.emplace_back(pattern, std::regex::ECMAScript | std::regex::optimize);
+      redactor.patterns_.emplace_back(pattern, kSyntax);
     } catch (const std::regex_error& e) {
-      return Error{"--redact '" + pattern + "' is no valid regular expression (ECMAScript syntax): " + e.what()};
+      return Error{"--redact '" + pattern + "' is no valid regular expression (ECMAScript syntax, without "
+                   "back-references): " + e.what()};
     }
   }
   return redactor;
@@ -41,6 +50,7 @@ void Redactor::apply(format::ProcessInfo& info) const {
   apply(info.argv);
   info.exe = apply(info.exe);
   info.cwd = apply(info.cwd);
+  info.comm = apply(info.comm);  // the executable's name, up to 15 bytes of it
 }
 
 }  // namespace proctape::record

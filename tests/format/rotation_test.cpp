@@ -194,6 +194,53 @@ TEST(Rotation, SizeLimitCutsSelfDescribingSegmentsThatReadBackAsOneStream) {
   EXPECT_EQ(std::count(back.kinds.begin(), back.kinds.end(), RecordKind::meta), std::ptrdiff_t(segmentCount));
 }
 
+// A directory that was there keeps its mode (it may be shared, as /var/tmp
+// is); one the writer creates is private. A file that was there becomes
+// private; a symbolic link is refused, and so is a second writer of one file.
+TEST(Writer, KeepsAnExistingDirectorysModeMakesFilesPrivateAndRefusesLinksAndASecondWriter) {
+  TempDir dir;
+  const fs::path shared = dir.path() / "shared";
+  fs::create_directory(shared);
+  ::chmod(shared.c_str(), 01777);
+  {
+    auto writer = TraceWriter::create(shared.string(), test::testMeta(), sizeRotation());
+    ASSERT_TRUE(writer) << writer.error().message;
+    ASSERT_TRUE(writer->close());
+  }
+  struct stat st {};
+  ASSERT_EQ(::stat(shared.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 01777u);
+  {
+    auto writer = TraceWriter::create((dir.path() / "new" / "segments").string(), test::testMeta(), sizeRotation());
+    ASSERT_TRUE(writer) << writer.error().message;
+    ASSERT_TRUE(writer->close());
+  }
+  EXPECT_EQ(permissions(dir.path() / "new" / "segments"), 0700u);
+
+  const std::string existing = (dir.path() / "existing.pt").string();
+  test::writeFile(existing, {'o', 'l', 'd'});
+  ::chmod(existing.c_str(), 0644);
+  auto first = TraceWriter::create(existing, test::testMeta(), test::deterministicOptions());
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_EQ(permissions(existing), 0600u);
+  auto second = TraceWriter::create(existing, test::testMeta(), test::deterministicOptions());
+  ASSERT_FALSE(second);
+  EXPECT_NE(second.error().message.find("another recorder is writing this trace"), std::string::npos)
+      << second.error().message;
+  ASSERT_TRUE(first->close());
+  auto reader = TraceReader::open(existing);
+  ASSERT_TRUE(reader) << reader.error().message;
+  EXPECT_TRUE(test::readAll(*reader).damage.empty());
+
+  const fs::path victim = dir.path() / "victim.txt", link = dir.path() / "link.pt";
+  test::writeFile(victim.string(), {'k', 'e', 'p', 't'});
+  fs::create_symlink(victim, link);
+  auto linked = TraceWriter::create(link.string(), test::testMeta(), test::deterministicOptions());
+  ASSERT_FALSE(linked);
+  EXPECT_NE(linked.error().message.find("is a symbolic link"), std::string::npos) << linked.error().message;
+  EXPECT_EQ(test::readText(victim.string()), "kept");
+}
+
 // A segment deleted from the middle of a recording loses its events: that is
 // damage, never an intact trace. A copy of a segment (its number again) is
 // left out, not read twice.

@@ -1,6 +1,7 @@
 // Command mode, live: a known workload recorded around a shell, checked
 // event by event against what the shell must have done.
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -160,6 +161,51 @@ TEST_F(LiveRecorder, RedactsCommandLinesBeforeWriting) {
   const auto* shell = infoFor(contents, contents.meta->commandPid);
   ASSERT_TRUE(shell);
   EXPECT_EQ(shell->argv.at(2), "sleep 0.2; echo *** >/dev/null");
+}
+
+// A long secret used to overflow the enricher's stack inside std::regex: the
+// recorder died (SIGSEGV) and its command ran on unrecorded.
+TEST_F(LiveRecorder, RedactsAnArgumentOfSixtyKilobytes) {
+  std::string trace = dir_.file("long.pt");
+  Child recorder({kRecorder, "-q", "--redact", "token=\\S+", "-o", trace, "--", "sh", "-c",
+                  "v=$(head -c 60000 /dev/zero | tr '\\0' a); sh -c 'sleep 0.2' sh token=$v"});
+  ASSERT_EQ(recorder.wait(20000), 0) << recorder.output();
+  TraceContents contents = readTrace(trace);
+  bool seen = false;
+  for (const auto& info : contents.infos) {
+    if (info.argv.size() != 5 || info.argv[2] != "sleep 0.2") continue;
+    seen = true;
+    EXPECT_EQ(info.argv[4], "***");
+  }
+  EXPECT_TRUE(seen) << "no argv for the shell that carried the token";
+}
+
+TEST_F(LiveRecorder, MistypedOptionsAndBadValuesAreRefusedBeforeAnythingRuns) {
+  std::string trace = dir_.file("refused.pt");
+  const std::vector<std::vector<std::string>> refused = {
+      {"--duraton", "1s"},                    // a typo, not a command
+      {"--"},                                 // no command after --
+      {"--queue", "4294967296", "--", "true"},
+      {"--duration", "1s", "--", "true"},     // a command ends the recording itself
+      {"--duration", "0"},
+      {"--keep", "-1"},
+      {"--rotate-size", "0"},
+      {"--rcvbuf", "0"},
+      {"--compression-level", "100"},
+      {"--self-test-timeout", "0"},
+      {"--check", "--", "true"},
+      {"--no-enrich", "--enrich-max-rate", "5"},
+  };
+  for (const auto& args : refused) {
+    std::vector<std::string> argv = {kRecorder, "-q", "-o", trace};
+    argv.insert(argv.end(), args.begin(), args.end());
+    Child recorder(argv);
+    auto status = recorder.wait(20000);
+    ASSERT_TRUE(status) << args.front();
+    EXPECT_EQ(*status, 2) << args.front() << ": " << recorder.output();
+    EXPECT_EQ(recorder.output().rfind("proctape-record: ", 0), 0u) << recorder.output();
+    EXPECT_FALSE(std::filesystem::exists(trace)) << args.front();
+  }
 }
 
 TEST_F(LiveRecorder, ForwardsSigtermToTheCommand) {

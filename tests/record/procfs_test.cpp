@@ -173,6 +173,37 @@ TEST(Procfs, ZombieChildGivesArgvMissWithReasonZombieNeverAnEmptyArgv) {
   EXPECT_EQ(missFor(info, InfoField::all), nullptr);
 }
 
+// An argv of a megabyte, far more than one read buffer: it comes back whole,
+// read in one piece (in pieces, an exit between two reads cut it short
+// without a sign).
+TEST(Procfs, MegabyteArgvIsReadWhole) {
+  std::vector<std::string> args = {"/bin/sh", "-c", "read line", "sh"};
+  for (int i = 0; i < 10; ++i) args.push_back(std::string(100'000, char('a' + i)));
+  int hold[2];
+  ASSERT_EQ(::pipe(hold), 0);
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::dup2(hold[0], 0);
+    ::close(hold[1]);
+    std::vector<char*> argv;
+    for (auto& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    ::execv("/bin/sh", argv.data());
+    ::_exit(127);
+  }
+  ::close(hold[0]);
+  ProcessInfo info;
+  for (int attempt = 0; attempt < 200; ++attempt) {  // until the exec has happened
+    info = readProcessInfo(child, InfoReason::exec);
+    if (info.argv == args) break;
+    ::usleep(5000);
+  }
+  ::close(hold[1]);  // the shell reads end-of-file and exits
+  ::waitpid(child, nullptr, 0);
+  EXPECT_TRUE(info.argv == args) << info.argv.size() << " arguments read: " << describeMisses(info);
+}
+
 TEST(Procfs, ProcessThatDoesNotExistIsAMissAllGone) {
   TempDir root;
   makeFakeProcess(root.path(), 100, "other", 1, 500, std::string("other\0", 6));

@@ -31,6 +31,25 @@ TEST(Redactor, CoversExeAndCwdOfProcessInfo) {
   EXPECT_EQ(info.cwd, "/home/***");
 }
 
+// A long argument used to overflow the stack inside std::regex (a segfault
+// of the recorder at 30 KB): matching must stay flat however long the text.
+TEST(Redactor, AMegabyteArgumentIsRedactedWithoutExhaustingTheStack) {
+  auto redactor = Redactor::create({"token=\\S+", "(a|b)+"});
+  ASSERT_TRUE(redactor);
+  std::vector<std::string> argv = {"run", "token=" + std::string(1 << 20, 'x'), std::string(1 << 20, 'a') + "!"};
+  redactor->apply(argv);
+  EXPECT_EQ(argv, (std::vector<std::string>{"run", "***", "***!"}));
+}
+
+TEST(Redactor, CoversTheNameToo) {
+  auto redactor = Redactor::create({"ghp_[A-Za-z0-9]+"});
+  ASSERT_TRUE(redactor);
+  format::ProcessInfo info;
+  info.comm = "s_ghp_SECRETab";
+  redactor->apply(info);
+  EXPECT_EQ(info.comm, "s_***");
+}
+
 TEST(Redactor, EmptyMatchesDoNotInsertStars) {
   auto redactor = Redactor::create({"x*"});
   ASSERT_TRUE(redactor);
@@ -48,6 +67,9 @@ TEST(Redactor, BadPatternIsAnErrorNamingIt) {
   auto bad = Redactor::create({"(unclosed"});
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().message.find("(unclosed"), std::string::npos);
+  auto backReference = Redactor::create({"(a)\\1"});
+  ASSERT_FALSE(backReference);
+  EXPECT_NE(backReference.error().message.find("without back-references"), std::string::npos);
 }
 
 }  // namespace
