@@ -205,7 +205,16 @@ void ProcessTracker::onExec(int64_t timeNs, const ProcEvent& event) {
   process.execs.push_back({timeNs, newImage()});
   process.comm.clear();  // exec renames it: known again from its process info, or a comm event
   // exec leaves one thread: the others have exited, seen or not.
-  if (auto it = live_.find(id); it != live_.end()) live_.erase(it);
+  if (auto it = live_.find(id); it != live_.end()) {
+    // An exec from a thread other than the leader: the kernel ends the leader
+    // (an exit event for the group's pid) a moment before the exec event,
+    // and the thread takes over the group's pid. No thread outlived the
+    // leader; the exec did it.
+    const Live& live = it->second;
+    if (live.leaderExited && timeNs - live.leaderExitNs <= kExecEndsLeaderWithinNs)
+      process.flags &= ~kThreadsOutlivedLeader;
+    live_.erase(it);
+  }
 }
 
 void ProcessTracker::setCredentials(Process& process, std::optional<uint32_t>& real,
@@ -282,6 +291,7 @@ void ProcessTracker::onLeaderExit(Process& process, int64_t timeNs, const ProcEv
     return;
   }
   it->second.leaderExited = true;  // the process lives on in its other threads
+  it->second.leaderExitNs = timeNs;
   process.flags |= kThreadsOutlivedLeader;
 }
 

@@ -70,6 +70,28 @@ TEST(ProcessTracker, ThreadForksDoNotBecomeProcesses) {
   EXPECT_EQ(model.counters.get(Counter::threadExitUnknown), 0u);
 }
 
+// A worker thread calls execve: the kernel ends the leader (an exit event for
+// the group's pid), the worker takes over the pid and the exec event follows
+// (0.3 ms later in a recording here). No thread outlived the leader.
+TEST(ProcessTracker, ExecFromAWorkerThreadIsNoLeaderOutlived) {
+  ProcessTracker tracker;
+  Feeder(tracker) << fork(1 * kMs, 10, 20) << threadFork(2 * kMs, 20, 21)
+                  << exit(100 * kMs, 20, 0) << exec(100 * kMs + 300'000, 20) << exit(102 * kMs, 20, exitedWith(0));
+  Model model = tracker.finish();
+  const Process* process = only(model, 20);
+  EXPECT_FALSE(process->has(kThreadsOutlivedLeader));
+  EXPECT_EQ(process->endNs, 102 * kMs);
+  EXPECT_EQ(process->exitStatus, 0);
+  EXPECT_EQ(process->execs.size(), 1u);
+  EXPECT_EQ(model.counters.get(Counter::threadExitUnknown), 0u);
+
+  // The leader gone a second before a thread execs: the threads did outlive it.
+  ProcessTracker later;
+  Feeder(later) << fork(1 * kMs, 10, 20) << threadFork(2 * kMs, 20, 21) << exit(100 * kMs, 20, 0)
+                << exec(1100 * kMs, 20) << exit(1102 * kMs, 20, exitedWith(0));
+  EXPECT_TRUE(only(later.finish(), 20)->has(kThreadsOutlivedLeader));
+}
+
 TEST(ProcessTracker, LeaderExitingBeforeItsThreadsEndsAtTheLastThread) {
   ProcessTracker tracker;
   Feeder(tracker) << fork(1 * kMs, 10, 20) << threadFork(2 * kMs, 20, 21) << threadFork(2 * kMs, 20, 22)
