@@ -171,6 +171,7 @@ Model ProcessTracker::finish() {
   for (auto& process : model_.processes)
     if (!process.ended()) process.flags |= kOpen;
   breakCycles();
+  inheritLateImages();
   markLosses();
   countFindings();
   live_.clear();
@@ -180,6 +181,24 @@ Model ProcessTracker::finish() {
   texts_.clear();
   recentTexts_ = {};
   return std::move(model_);
+}
+
+// A child forked before the trace knew its parent's image (the recorder's
+// probe child: the snapshot that names the recorder's image is taken after
+// that fork) inherited nothing. It ran the image its parent ran at the fork:
+// the parent's last exec before it, or what the parent itself inherited.
+// Parents come before their children in id order, so chains resolve in one pass.
+void ProcessTracker::inheritLateImages() {
+  for (auto& process : model_.processes) {
+    if (!process.execs.empty() || process.inherited || !process.parentId || !process.startNs) continue;
+    const Process& parent = at(process.parentId);
+    Image* image = parent.inherited;
+    for (const auto& exec : parent.execs) {
+      if (exec.timeNs && *exec.timeNs > *process.startNs) break;
+      image = exec.image;
+    }
+    process.inherited = image;
+  }
 }
 
 // Parent links come from untrusted events; a cycle would hang every walk up

@@ -249,6 +249,11 @@ TEST(ProcessTracker, ParentSeenBeforeTheSnapshotBecomesItsSnapshotEntry) {
   ASSERT_EQ(make->execs.size(), 1u);
   EXPECT_EQ(make->execs[0].image->exe, "/usr/bin/make");
   EXPECT_EQ(model.counters.get(Counter::forkUnknownParent), 0u);
+  // 400 never exec'd: it ran make, the image the snapshot gave its parent
+  // after the fork (the recorder's probe child is such a child).
+  const Process* child = only(model, 400);
+  ASSERT_NE(child->lastImage(), nullptr);
+  EXPECT_EQ(child->lastImage()->exe, "/usr/bin/make");
 }
 
 TEST(ProcessTracker, ProcessNotExitedAtTheEndIsOpen) {

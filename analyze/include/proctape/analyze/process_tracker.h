@@ -118,6 +118,7 @@ class ProcessTracker {
   void breakCycles();
   void markLosses();
   void countFindings();
+  void inheritLateImages();
 
   TrackerOptions options_;
   Model model_;
