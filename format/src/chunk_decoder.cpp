@@ -75,7 +75,7 @@ class ChunkDecoder {
     auto& infos = out_->infos;
     ProcessInfo& info = out_->infosUsed < infos.size() ? infos[out_->infosUsed] : infos.emplace_back();
     ++out_->infosUsed;
-    readProcessInfoInto(in, info, out_->spareStrings);
+    readProcessInfoInto(in, info);
     return info;
   }
 

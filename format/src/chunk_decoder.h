@@ -64,7 +64,6 @@ struct DecodedChunk {
   // were most of a reader's allocations.
   std::deque<ProcessInfo> infos;
   size_t infosUsed = 0;
-  std::vector<std::string> spareStrings;  // argv strings kept for the next records
   std::deque<Snapshot> snapshots;
   std::deque<Gap> gaps;
   std::deque<ClockAnchor> clocks;

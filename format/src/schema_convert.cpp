@@ -128,8 +128,7 @@ void fillProcessInfo(schema::ProcessInfo::Builder out, const ProcessInfo& info) 
 
 ProcessInfo readProcessInfo(schema::ProcessInfo::Reader in) {
   ProcessInfo info;
-  std::vector<std::string> spare;
-  readProcessInfoInto(in, info, spare);
+  readProcessInfoInto(in, info);
   return info;
 }
 
@@ -137,28 +136,14 @@ namespace {
 
 void assignText(std::string& out, capnp::Text::Reader text) { out.assign(text.cStr(), text.size()); }
 
-// Resizes `strings` to `count`, moving strings between it and `spare` so
-// that their buffers are kept, not freed and allocated again.
-void resizeKeepingBuffers(std::vector<std::string>& strings, size_t count, std::vector<std::string>& spare) {
-  while (strings.size() > count) {
-    spare.push_back(std::move(strings.back()));
-    strings.pop_back();
-  }
-  while (strings.size() < count && !spare.empty()) {
-    strings.push_back(std::move(spare.back()));
-    spare.pop_back();
-  }
-  strings.resize(count);
-}
-
 }  // namespace
 
-void readProcessInfoInto(schema::ProcessInfo::Reader in, ProcessInfo& info, std::vector<std::string>& spare) {
+void readProcessInfoInto(schema::ProcessInfo::Reader in, ProcessInfo& info) {
   info.pid = in.getPid();
   info.tgid = in.getTgid();
   info.ppid = in.getPpid();
   auto argv = in.getArgv();
-  resizeKeepingBuffers(info.argv, argv.size(), spare);
+  info.argv.resize(argv.size());
   for (unsigned i = 0; i < argv.size(); ++i) assignText(info.argv[i], argv[i]);
   assignText(info.exe, in.getExe());
   assignText(info.cwd, in.getCwd());

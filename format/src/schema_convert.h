@@ -21,9 +21,7 @@ ClockAnchor readClockAnchor(schema::ClockAnchor::Reader in);
 ProcessInfo readProcessInfo(schema::ProcessInfo::Reader in);
 // The same into an existing record, reusing the capacity of its strings and
 // lists: the chunk decoder refills recycled records without allocating.
-// argv lengths differ from record to record: a list that shrinks leaves its
-// extra strings in `spare`, and one that grows takes them from there.
-void readProcessInfoInto(schema::ProcessInfo::Reader in, ProcessInfo& info, std::vector<std::string>& spare);
+void readProcessInfoInto(schema::ProcessInfo::Reader in, ProcessInfo& info);
 Snapshot readSnapshot(schema::Snapshot::Reader in);
 Gap readGap(schema::Gap::Reader in);
 
