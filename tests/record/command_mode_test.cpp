@@ -150,12 +150,17 @@ TEST_F(LiveRecorder, CommandNotFoundExitsLikeAShell) {
   EXPECT_TRUE(readTrace(dir_.file("none.pt")).damage.empty());
 }
 
+// Records `sh -c SCRIPT` with --redact PATTERN; the recorder must succeed.
+TraceContents recordRedacted(const TempDir& dir, const std::string& pattern, const std::string& script) {
+  std::string trace = dir.file("redacted.pt");
+  Child recorder({kRecorder, "-q", "--redact", pattern, "-o", trace, "--", "sh", "-c", script});
+  auto status = recorder.wait(20000);
+  EXPECT_EQ(status, 0) << recorder.output();
+  return readTrace(trace);
+}
+
 TEST_F(LiveRecorder, RedactsCommandLinesBeforeWriting) {
-  std::string trace = dir_.file("redact.pt");
-  Child recorder({kRecorder, "-q", "--redact", "tok_[a-z0-9]+", "-o", trace, "--", "sh", "-c",
-                  "sleep 0.2; echo tok_s3cret >/dev/null"});
-  ASSERT_EQ(recorder.wait(20000), 0) << recorder.output();
-  TraceContents contents = readTrace(trace);
+  TraceContents contents = recordRedacted(dir_, "tok_[a-z0-9]+", "sleep 0.2; echo tok_s3cret >/dev/null");
   ASSERT_TRUE(contents.meta);
   for (const auto& arg : contents.meta->commandLine) EXPECT_EQ(arg.find("tok_s3cret"), std::string::npos) << arg;
   const auto* shell = infoFor(contents, contents.meta->commandPid);
@@ -166,11 +171,8 @@ TEST_F(LiveRecorder, RedactsCommandLinesBeforeWriting) {
 // A long secret used to overflow the enricher's stack inside std::regex: the
 // recorder died (SIGSEGV) and its command ran on unrecorded.
 TEST_F(LiveRecorder, RedactsAnArgumentOfSixtyKilobytes) {
-  std::string trace = dir_.file("long.pt");
-  Child recorder({kRecorder, "-q", "--redact", "token=\\S+", "-o", trace, "--", "sh", "-c",
-                  "v=$(head -c 60000 /dev/zero | tr '\\0' a); sh -c 'sleep 0.2' sh token=$v"});
-  ASSERT_EQ(recorder.wait(20000), 0) << recorder.output();
-  TraceContents contents = readTrace(trace);
+  TraceContents contents = recordRedacted(dir_, "token=\\S+",
+                                          "v=$(head -c 60000 /dev/zero | tr '\\0' a); sh -c 'sleep 0.2' sh token=$v");
   bool seen = false;
   for (const auto& info : contents.infos) {
     if (info.argv.size() != 5 || info.argv[2] != "sleep 0.2") continue;

@@ -17,6 +17,14 @@ std::string filtered(const std::string& path, replay::FilterOptions filter,
   return render(path, o);
 }
 
+// --pid PID --descendants.
+replay::FilterOptions descendantsOf(int32_t pid) {
+  replay::FilterOptions filter;
+  filter.pid = pid;
+  filter.descendants = true;
+  return filter;
+}
+
 // 100 forks 200 and 201; 200 forks 300 and starts a thread 202; 400 is
 // unrelated; 300 exits, and its pid is then reused by a child of 400.
 std::string familyTrace(TraceBuilder& trace) {
@@ -45,9 +53,7 @@ TEST(Filter, PidAloneShowsEventsAboutThatPid) {
 
 TEST(Filter, DescendantsFollowForksAndForgetExitedPids) {
   TraceBuilder trace;
-  replay::FilterOptions filter;
-  filter.pid = 100;
-  filter.descendants = true;
+  replay::FilterOptions filter = descendantsOf(100);
   EXPECT_EQ(filtered(familyTrace(trace), filter),
             "fork(): ? (100, 100) -> (200, 200)\n"
             "fork(): ? (100, 100) -> (201, 201)\n"
@@ -67,9 +73,7 @@ TEST(Filter, DescendantsIncludeAThreadGroupFirstSeenThroughItsThread) {
       .proc(3 * kSec, frames::exec(600, 600))
       .proc(4 * kSec, frames::exit(600, 600, 0, 17, 500, 500))
       .proc(5 * kSec, frames::sid(700, 700));
-  replay::FilterOptions filter;
-  filter.pid = 100;
-  filter.descendants = true;
+  replay::FilterOptions filter = descendantsOf(100);
   EXPECT_EQ(filtered(trace.close(), filter),
             "fork(): ? (100, 100) -> (502, 500)\n"
             "fork(): ? (500, 500) -> (600, 600)\n"
@@ -88,9 +92,7 @@ TEST(Filter, DescendantsFromTheSnapshot) {
       .proc(1 * kSec, frames::sid(70, 70))
       .proc(2 * kSec, frames::sid(80, 80))
       .proc(3 * kSec, frames::sid(60, 60));
-  replay::FilterOptions filter;
-  filter.pid = 50;
-  filter.descendants = true;
+  replay::FilterOptions filter = descendantsOf(50);
   EXPECT_EQ(filtered(trace.close(), filter),
             "sid(): /bin/grandchild (70, 70)\n"
             "sid(): /bin/child (60, 60)\n");
@@ -163,9 +165,7 @@ TEST(Filter, Sources) {
 
 TEST(Filter, AllCombine) {
   TraceBuilder trace;
-  replay::FilterOptions filter;
-  filter.pid = 100;
-  filter.descendants = true;
+  replay::FilterOptions filter = descendantsOf(100);
   filter.types = EventTypeSet::none().add(EventType::fork);
   filter.since = replay::TimeBound{false, 2 * kSec};
   filter.sources = {kProcSource};
