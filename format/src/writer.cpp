@@ -176,7 +176,9 @@ Status TraceWriter::Impl::writeBytes(std::span<const uint8_t> bytes) {
       int err = n < 0 ? errno : EIO;
       return fail(segmentPath + ": write failed at offset " + std::to_string(segmentBytes) + ": " +
                   errnoText(err) + (err == ENOSPC ? " (the disk is full; free space and record again)" : "") +
-                  ". Every chunk before this offset is complete and readable.");
+                  (segmentBytes <= container::kFileHeaderBytes
+                       ? ". Nothing of the trace could be written."
+                       : ". Every chunk before this offset is complete and readable."));
     }
     bytes = bytes.subspan(size_t(n));
     segmentBytes += uint64_t(n);

@@ -93,6 +93,7 @@ class Tool {
   int runReport(format::TraceReader& reader, const TraceInput& input, OutputFile& out);
   int runReplay(format::TraceReader& reader, const TraceInput& input, OutputFile& out);
   int runFollow(const std::string& path);
+  void warnOfWallBoundsWithoutClock(const Result<ReplaySummary>& result) const;
   int finish(const Result<ReplaySummary>& result, const std::vector<format::Damage>& damage, const TraceInput& input,
              OutputFile& out);
   ReplayOptions replayOptions() const;
@@ -206,7 +207,19 @@ int Tool::runReplay(format::TraceReader& reader, const TraceInput& input, Output
   FdSink sink(out.fd(), out.name());
   ReaderSource source(reader);
   auto result = replay(source, replayOptions(), sink);
+  warnOfWallBoundsWithoutClock(result);
   return finish(result, reader.damage(), input, out);
+}
+
+// Wall-clock bounds compare wall times, which come from the trace's clock
+// anchors (its meta record or clocks records): without one, nothing matches.
+// Say so instead of printing nothing without a word.
+void Tool::warnOfWallBoundsWithoutClock(const Result<ReplaySummary>& result) const {
+  const FilterOptions& f = options_.filter;
+  bool wallBound = (f.since && f.since->wall) || (f.until && f.until->wall);
+  if (!result || !wallBound || result->stats.metaRecords > 0 || result->stats.clockRecords > 0) return;
+  say("the trace has no clock anchor (no meta or clocks record), so it has no wall-clock times and the "
+      "wall-clock --since/--until matched nothing; give seconds from the trace's start instead");
 }
 
 int Tool::runFollow(const std::string& path) {

@@ -108,6 +108,28 @@ TEST(Tool, CorruptChunkPrintsEveryReadableEventThenTheDamage) {
   EXPECT_NE(run.out.find("events       sid 6\n"), std::string::npos) << run.out;
 }
 
+// The meta chunk lost, the trace has no clock anchor: a wall-clock bound
+// matches nothing, and the user is told why rather than shown nothing.
+TEST(Tool, WallClockBoundsWithoutAClockAnchorSayWhyNothingMatched) {
+  TraceBuilder trace;
+  std::string path = threeChunks(trace);
+  auto chunks = chunksOf(path);
+  auto bytes = readFile(path);
+  bytes[chunks[0].offset + 60 + chunks[0].compressedSize / 2] ^= 0x5a;  // inside the meta chunk
+  writeFile(path, bytes);
+  auto options = textOf(path);
+  options.filter.since = replay::parseTimeBound("2026-01-01T00:00:00Z").value();
+  auto run = runTool(options, trace.dir());
+  EXPECT_EQ(run.code, replay::kExitDamaged);
+  EXPECT_EQ(run.out, "");
+  EXPECT_NE(run.errors.find("has no clock anchor"), std::string::npos) << run.errors;
+  // Seconds from the start (here the first event's capture, 1 ms) still work.
+  options.filter.since = replay::parseTimeBound("0.004").value();
+  run = runTool(options, trace.dir());
+  EXPECT_EQ(run.out.substr(0, 16), "sid(): ? (5, 5)\n") << run.out;
+  EXPECT_EQ(run.errors.find("has no clock anchor"), std::string::npos) << run.errors;
+}
+
 TEST(Tool, SpeedPacesByCaptureTime) {
   TraceBuilder trace;
   trace.proc(1 * kSec, frames::sid(1, 1)).proc(1 * kSec + 200 * kMs, frames::sid(2, 2)).proc(1 * kSec + 400 * kMs, frames::sid(3, 3));
