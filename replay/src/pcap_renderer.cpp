@@ -1,6 +1,7 @@
-#include <algorithm>
-
 #include "proctape/replay/render.h"
+
+#include <algorithm>
+#include <cstdint>
 
 namespace proctape::replay {
 
@@ -26,7 +27,11 @@ void PcapRenderer::render(const Event& event, const EventStream& stream, Buffer&
   (void)stream;
   if (event.frameNumber == 0 || event.frameNumber == lastFrame_) return;
   lastFrame_ = event.frameNumber;
-  int64_t ns = std::max<int64_t>(0, event.wallNs.value_or(event.timeNs));
+  // pcap's seconds are 32 bits without sign: 1970 to 2106. A time outside
+  // (a clamped or nonsense clock anchor) goes to the nearest end, never
+  // wrapped around to a plausible-looking date.
+  constexpr int64_t kLastNs = int64_t(UINT32_MAX) * 1'000'000'000 + 999'999'999;
+  int64_t ns = std::clamp<int64_t>(event.wallNs.value_or(event.timeNs), 0, kLastNs);
   size_t length = kCookedHeaderBytes + event.frame.size();
   size_t captured = std::min<size_t>(length, kSnapLength);
   out.appendLe(uint64_t(ns / 1'000'000'000), 4);

@@ -65,6 +65,19 @@ TEST(Pcap, EachFrameIsOnePacketBehindTheCookedHeader) {
   EXPECT_EQ(at, bytes.size()) << "the gap is no packet";
 }
 
+// samples/clock-anchors holds wall times from 1969 to 2262. pcap's 32-bit
+// seconds end in 2106: a later time is written as that end, an earlier one as
+// 1970, never wrapped into a plausible date (2262 used to read as 1990).
+TEST(Pcap, WallTimesOutsidePcapsRangeGoToItsEnds) {
+  auto bytes = pcapOf(std::string(PROCTAPE_SAMPLES) + "/clock-anchors/trace.pt");
+  std::vector<std::pair<uint32_t, uint32_t>> times;
+  for (size_t at = 24; at + 16 <= bytes.size(); at += 16 + le32(bytes, at + 8))
+    times.emplace_back(le32(bytes, at), le32(bytes, at + 4));
+  ASSERT_GE(times.size(), 4u);
+  EXPECT_EQ(times[2], std::make_pair(0u, 0u));                       // 1969-12-31
+  EXPECT_EQ(times[3], std::make_pair(UINT32_MAX, 999'999'999u));     // 2262-04-11
+}
+
 TEST(Pcap, FiltersChooseFrames) {
   TraceBuilder trace;
   trace.proc(1 * kSec, frames::sid(5, 5)).proc(2 * kSec, frames::sid(6, 6));
