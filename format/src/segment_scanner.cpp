@@ -2,6 +2,7 @@
 
 #include <capnp/serialize.h>
 
+#include <algorithm>
 #include <cstring>
 #include <optional>
 
@@ -36,6 +37,9 @@ class Scanner {
   std::span<const uint8_t> file_;
   const std::string& path_;
   ScannedSegment& out_;
+  bool sawIndex_ = false;        // an index frame was walked over
+  bool trailerDamaged_ = false;  // a trailer, or other bytes, after the index, but no valid trailer
+  bool trailerSeen_ = false;     // a trailer that passed its checks (perhaps not at the end)
 };
 
 std::optional<std::vector<c::IndexEntry>> Scanner::readIndexEntries(uint64_t indexOffset, uint64_t trailerOffset) {
@@ -88,12 +92,28 @@ bool Scanner::loadIndex() {
   return true;
 }
 
+// True when `rest` (the end of the file) is the start of a proctape frame
+// that the end of the file cut short: every frame opens with zstd's
+// skippable-frame magic and its size.
+bool cutShortFrame(std::span<const uint8_t> rest) {
+  static constexpr uint8_t kMagic[] = {0x5E, 0x2A, 0x4D, 0x18};  // kSkippableMagic, little-endian
+  if (std::memcmp(rest.data(), kMagic, std::min(rest.size(), sizeof kMagic)) != 0) return false;
+  uint32_t size = 0;
+  return !c::isSkippableFrame(rest, &size) || size > rest.size() - c::kFrameHeaderBytes;
+}
+
 void Scanner::resync(size_t& offset) {
+  trailerDamaged_ = trailerDamaged_ || sawIndex_;  // bytes after the index where its trailer belongs
   auto next = c::findChunkHeader(file_, offset + 1);
   size_t to = next.value_or(file_.size());
-  addDamage(offset, next ? DamageKind::unexpectedBytes : DamageKind::truncated, to - offset,
-            next ? "bytes that are no proctape frame; resumed at the next chunk header"
-                 : "no further chunk header; the rest of the file was ignored");
+  if (next)
+    addDamage(offset, DamageKind::unexpectedBytes, to - offset,
+              "bytes that are no proctape frame; resumed at the next chunk header");
+  else if (cutShortFrame(file_.subspan(offset)))
+    addDamage(offset, DamageKind::truncated, to - offset, "the file ends inside a frame; the rest was ignored");
+  else
+    addDamage(offset, DamageKind::unexpectedBytes, to - offset,
+              "bytes at the end that are no proctape frame (appended to the file, or a damaged trailer); ignored");
   offset = to;
 }
 
@@ -117,7 +137,11 @@ bool Scanner::stepOverFrame(size_t& offset, bool& closed) {
   uint32_t size = 0;
   if ((tag == c::kTagIndex || tag == c::kTagTrailer) && c::isSkippableFrame(rest, &size) &&
       size <= rest.size() - c::kFrameHeaderBytes) {
-    closed = tag == c::kTagTrailer && c::parseTrailer(rest) && offset + c::kTrailerBytes == file_.size();
+    bool trailer = tag == c::kTagTrailer && c::parseTrailer(rest);
+    closed = trailer && offset + c::kTrailerBytes == file_.size();
+    sawIndex_ = sawIndex_ || tag == c::kTagIndex;
+    trailerSeen_ = trailerSeen_ || trailer;
+    trailerDamaged_ = trailerDamaged_ || (tag == c::kTagTrailer && !trailer);
     offset += c::kFrameHeaderBytes + size;
     return true;
   }
@@ -131,7 +155,12 @@ void Scanner::walk() {
     if (!stepOverFrame(offset, closed)) resync(offset);
   }
   bool endsInDamage = !out_.damage.empty() && out_.damage.back().kind == DamageKind::truncated;
-  if (!closed && !endsInDamage)
+  // A valid trailer followed by more bytes: those are reported, the file was closed.
+  if (closed || endsInDamage || trailerSeen_) return;
+  if (trailerDamaged_)  // the recorder closed it: only the trailer after its index is damaged
+    addDamage(file_.size(), DamageKind::badIndex, 0,
+              "the trailer after the index is damaged; every chunk was scanned and read");
+  else
     addDamage(file_.size(), DamageKind::notClosed, 0,
               "no index at the end: the recorder did not close this file (every complete chunk was read)");
 }

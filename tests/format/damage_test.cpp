@@ -496,6 +496,33 @@ TEST(Damage, IndexEntryDisagreeingWithAnIntactChunkBlamesTheIndex) {
   EXPECT_EQ(out.back.damage[0].bytesSkipped, 0u);
 }
 
+// The end of a closed file: bytes appended after its trailer are unexpected
+// bytes, not a truncation; a trailer that fails its checks is a bad index,
+// not a file its recorder never closed. Every chunk reads in each case.
+TEST(Damage, AppendedBytesAndADamagedTrailerAreNamedForWhatTheyAre) {
+  const SmallTrace& t = smallTrace();
+  TempDir dir;
+  auto appended = t.bytes;
+  for (char c : std::string("garbage\n")) appended.push_back(uint8_t(c));
+  auto magic = t.bytes;
+  magic[t.trailerOffset] ^= 0xff;
+  auto crc = t.bytes;
+  crc.back() ^= 0xff;
+  const std::vector<std::pair<std::vector<uint8_t>, std::vector<DamageKind>>> cases = {
+      {appended, {DamageKind::unexpectedBytes}},
+      {magic, {DamageKind::unexpectedBytes, DamageKind::badIndex}},
+      {crc, {DamageKind::badIndex}},
+  };
+  for (const auto& [bytes, kinds] : cases) {
+    auto out = readBytes(dir, bytes);
+    ASSERT_TRUE(out.opened) << out.error;
+    EXPECT_TRUE(sameFrames(out.back.frames, t.allFrames()));
+    std::vector<DamageKind> seen;
+    for (const auto& d : out.back.damage) seen.push_back(d.kind);
+    EXPECT_EQ(seen, kinds) << damageList(out.back.damage);
+  }
+}
+
 TEST(Damage, GarbageBetweenChunksIsSkippedAndReported) {
   const SmallTrace& t = smallTrace();
   ASSERT_EQ(t.chunks.size(), 1 + kDataChunks);
