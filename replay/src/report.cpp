@@ -98,6 +98,7 @@ void describeSegments(std::string& out, const format::TraceReader& reader) {
 struct Scan {
   StreamStats stats;
   std::optional<format::ClockAnchor> firstAnchor;
+  std::optional<format::ClockAnchor> lastAnchor;  // in force at the end
   std::vector<std::string> gaps;
   uint64_t gapCount = 0;
   uint64_t lost = 0;
@@ -134,6 +135,7 @@ Scan scan(format::TraceReader& reader) {
     }
   }
   result.stats = stream.stats();
+  result.lastAnchor = stream.anchor();
   return result;
 }
 
@@ -143,8 +145,10 @@ void describeEvents(std::string& out, const Scan& s) {
   if (st.firstTimeNs && st.lastTimeNs) {
     std::string span = seconds(subClamped(*st.lastTimeNs, *st.firstTimeNs)) + " s";
     if (s.firstAnchor) {
-      auto wall = [&](int64_t t) { return wallText(wallOf(*s.firstAnchor, t)); };
-      span += ", " + wall(*st.firstTimeNs) + " to " + wall(*st.lastTimeNs);
+      // Each end through the anchor in force there, as event times are
+      // (a clock step during the recording moves the later ones).
+      span += ", " + wallText(wallOf(*s.firstAnchor, *st.firstTimeNs)) + " to " +
+              wallText(wallOf(s.lastAnchor.value_or(*s.firstAnchor), *st.lastTimeNs));
     }
     line(out, "time span", span);
   }

@@ -130,6 +130,18 @@ TEST(Tool, WallClockBoundsWithoutAClockAnchorSayWhyNothingMatched) {
   EXPECT_EQ(run.errors.find("has no clock anchor"), std::string::npos) << run.errors;
 }
 
+// samples/clock-anchors steps its clock during the recording: --info gives
+// each end of the span through the anchor in force there, as --time wall
+// gives its last event (01:00:00.000999), not through the first anchor.
+TEST(Tool, InfoSpanEndsThroughTheAnchorInForceThere) {
+  TempDir dir;
+  auto options = textOf(std::string(PROCTAPE_SAMPLES) + "/clock-anchors/trace.pt");
+  options.info = true;
+  auto run = runTool(options, dir);
+  EXPECT_NE(run.out.find("2026-01-01T00:00:00.000000Z to 2026-01-01T01:00:00.000999Z\n"), std::string::npos)
+      << run.out;
+}
+
 TEST(Tool, SpeedPacesByCaptureTime) {
   TraceBuilder trace;
   trace.proc(1 * kSec, frames::sid(1, 1)).proc(1 * kSec + 200 * kMs, frames::sid(2, 2)).proc(1 * kSec + 400 * kMs, frames::sid(3, 3));
