@@ -1,5 +1,6 @@
 // `summary --format markdown`: GitHub-flavoured Markdown for CI job summaries
 // (e.g. appended to $GITHUB_STEP_SUMMARY).
+#include <algorithm>
 #include <cstdio>
 
 #include "summary_render.h"
@@ -9,25 +10,44 @@ namespace {
 
 constexpr size_t kFailuresShown = 50;
 
-// Already escaped text inside a table cell or a code span, with | and ` made harmless.
-std::string cell(const std::string& text) {
+// Already escaped text as it is inside a table cell: | would end the cell
+// (also inside a code span, in GitHub's tables), so it is escaped.
+std::string pipesEscaped(const std::string& text) {
   std::string out;
   for (char c : text) {
-    if (c == '|')
-      out += "\\|";
-    else if (c == '`')
-      out += '\'';
-    else
-      out += c;
+    if (c == '|') out += '\\';
+    out += c;
   }
   return out;
 }
 
-// Appended, not "`" + cell(text): GCC 12 warns falsely on "literal" + std::string&& (-Wrestrict, bug 105329).
+// Plain text in a cell: a backtick would open a code span, so it is escaped too.
+std::string cell(const std::string& text) {
+  std::string out;
+  for (char c : pipesEscaped(text)) {
+    if (c == '`') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+// A code span that shows `text` exactly, backticks included: CommonMark lets
+// a span fenced by one backtick more than the longest run inside it hold
+// them, and a space inside each fence keeps a backtick at either end apart.
 std::string code(const std::string& text) {
-  std::string out = "`";
-  out += cell(text);
-  out += '`';
+  size_t longest = 0, run = 0;
+  for (char c : text) {
+    run = c == '`' ? run + 1 : 0;
+    longest = std::max(longest, run);
+  }
+  std::string fence(longest + 1, '`');
+  bool pad = !text.empty() && (text.front() == '`' || text.back() == '`');
+  // Appended piece by piece: GCC 12 warns falsely on "literal" + std::string&& (-Wrestrict, bug 105329).
+  std::string out = fence;
+  if (pad) out += ' ';
+  out += pipesEscaped(text);
+  if (pad) out += ' ';
+  out += fence;
   return out;
 }
 

@@ -196,6 +196,22 @@ TEST_F(AnalyzeTool, SummaryJsonAndMarkdown) {
   EXPECT_TRUE(contains(markdown.out, "| 64.4% | 58.0ms | &nbsp;&nbsp;`cc -c b\\x20c.c` |\n"));
 }
 
+// A command line with backticks and a pipe stays readable, exactly, in the
+// Markdown table: a longer fence around backticks, \| for the pipe.
+TEST_F(AnalyzeTool, MarkdownShowsBackticksAndPipesOfACommandExactly) {
+  std::string path = dir_.file("ticks.pt");
+  {
+    TraceBuilder t(path, 1000);
+    t.fork(10 * kMs, 950, 1000);
+    t.exec(10 * kMs + 200 * kUs, 1000, {"sh", "-c", "echo `date` | wc"});
+    t.exit(20 * kMs, 1000, exitedWith(1), 950);
+    t.close();
+  }
+  ToolRun markdown = analyze(dir_, "summary --format markdown " + path);
+  EXPECT_EQ(markdown.code, 0) << markdown.err;
+  EXPECT_TRUE(contains(markdown.out, "| rc=1 | ``sh -c echo\\x20`date`\\x20\\|\\x20wc`` | 1000 |")) << markdown.out;
+}
+
 TEST_F(AnalyzeTool, GapMarksTheProcessesItMayHaveTouched) {
   std::string gapped = dir_.file("gap.pt");
   {
