@@ -3,6 +3,8 @@
 // proctape::analyze::runTool().
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <cstdio>
 #include <string>
 
 #include "proctape/analyze/tool.h"
@@ -69,6 +71,16 @@ int main(int argc, char** argv) {
              parsed);
   addCommand(app, Command::sqlite, "An SQLite database (-o FILE): tables processes, execs, events, gaps", parsed);
   app.set_version_flag("--version", std::string("proctape-analyze ") + PROCTAPE_VERSION);
+  // A word where the subcommand goes that is none: CLI11 would only say one is required.
+  auto isSubcommand = [&app](const std::string& word) {
+    auto all = app.get_subcommands([](CLI::App*) { return true; });
+    return std::any_of(all.begin(), all.end(), [&word](CLI::App* sub) { return sub->get_name() == word; });
+  };
+  if (argc > 1 && argv[1][0] != '-' && !isSubcommand(argv[1])) {
+    std::fprintf(stderr, "proctape-analyze: '%s' is no subcommand; they are tree, summary, processes, timeline "
+                 "and sqlite (see --help)\n", argv[1]);
+    return kExitUsage;
+  }
   // Parse errors name the tool, as its other messages do.
   app.failure_message([](const CLI::App*, const CLI::Error& e) {
     return std::string("proctape-analyze: ") + e.what() + " (see --help)\n";

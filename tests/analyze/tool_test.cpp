@@ -291,6 +291,9 @@ TEST_F(AnalyzeTool, ExitCodesForBadInputScopeAndFormat) {
   for (const char* bad : {"--root 0", "--root -5", "--threads 100000", "--threads -1"})
     EXPECT_EQ(analyze(dir_, std::string("tree ") + bad + " " + trace_).code, 2) << bad;
   EXPECT_EQ(analyze(dir_, "summary --top -1 " + trace_).code, 2);
+  ToolRun bogus = analyze(dir_, "bogus " + trace_);
+  EXPECT_EQ(bogus.code, 2);
+  EXPECT_TRUE(contains(bogus.err, "'bogus' is no subcommand")) << bogus.err;
 }
 
 // The output may not overwrite a trace being read, nor land in its segment
