@@ -191,7 +191,8 @@ Status TraceWriter::Impl::writeBytes(std::span<const uint8_t> bytes) {
 // where a trace will be written would aim the trace at another file); locked,
 // so that a second writer is refused before it truncates the first one's
 // trace; mode 0600 even when the file was there before (command lines are
-// sensitive). Only then emptied.
+// sensitive). Only then emptied. Something that is no regular file (/dev/null)
+// is written to as it is: its mode is not ours to change.
 Status TraceWriter::Impl::createPrivateFile(const std::string& file) {
   fd.reset(::open(file.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!fd.valid()) {
@@ -200,6 +201,8 @@ Status TraceWriter::Impl::createPrivateFile(const std::string& file) {
     return fail(file + ": cannot create the trace file: " + errnoText(err) +
                 " (check that the directory exists and is writable)");
   }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) == 0 && !S_ISREG(st.st_mode)) return okStatus();
   if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
     int err = errno;
     fd.reset();

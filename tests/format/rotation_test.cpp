@@ -239,6 +239,14 @@ TEST(Writer, KeepsAnExistingDirectorysModeMakesFilesPrivateAndRefusesLinksAndASe
   ASSERT_FALSE(linked);
   EXPECT_NE(linked.error().message.find("is a symbolic link"), std::string::npos) << linked.error().message;
   EXPECT_EQ(test::readText(victim.string()), "kept");
+
+  // Not a regular file: written to as it is, its mode left alone (as root,
+  // making /dev/null 0600 would break every other user's programs).
+  unsigned devNullMode = permissions("/dev/null");
+  auto discarded = TraceWriter::create("/dev/null", test::testMeta(), test::deterministicOptions());
+  ASSERT_TRUE(discarded) << discarded.error().message;
+  ASSERT_TRUE(discarded->close());
+  EXPECT_EQ(permissions("/dev/null"), devNullMode);
 }
 
 // A segment deleted from the middle of a recording loses its events: that is
