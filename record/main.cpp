@@ -147,7 +147,7 @@ std::string finish(RecorderOptions& o, const RawOptions& raw) {
   o.eventMask = *events;
   auto buffer = record::parseSize(raw.receiveBuffer);
   if (!buffer) return "--rcvbuf: " + buffer.error().message;
-  if (*buffer < 65536 || *buffer > (uint64_t(1) << 30)) return "--rcvbuf must be between 64K and 1G";
+  if (*buffer < 4096 || *buffer > (uint64_t(1) << 30)) return "--rcvbuf must be between 4K and 1G";
   o.receiveBufferBytes = int(*buffer);
   auto drain = record::parseDuration(raw.drainInterval);
   if (!drain || *drain < 100'000 || *drain > 1'000'000'000) return "--drain-interval must be between 100us and 1s";
