@@ -187,20 +187,18 @@ Status TraceWriter::Impl::writeBytes(std::span<const uint8_t> bytes) {
   return okStatus();
 }
 
-// Opens `file` for a new trace: never through a symbolic link (a link planted
-// where a trace will be written would aim the trace at another file); locked,
-// so that a second writer is refused before it truncates the first one's
-// trace; mode 0600 even when the file was there before (command lines are
-// sensitive). Only then emptied. Something that is no regular file (/dev/null)
-// is written to as it is: its mode is not ours to change.
+// Opens `file` for a new trace: locked, so that a second writer is refused
+// before it truncates the first one's trace; mode 0600 even when the file was
+// there before (command lines are sensitive); only then emptied. Something
+// that is no regular file (/dev/null) is written to as it is: its mode is
+// not ours to change. Symbolic links are followed, as every tool does
+// (/dev/stdout, /proc/self/fd/N); fs.protected_symlinks (on by default in
+// Debian) keeps root from following another user's link in /tmp and the like.
 Status TraceWriter::Impl::createPrivateFile(const std::string& file) {
-  fd.reset(::open(file.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (!fd.valid()) {
-    int err = errno;
-    if (err == ELOOP) return fail(file + ": is a symbolic link; give the path of the file itself");
-    return fail(file + ": cannot create the trace file: " + errnoText(err) +
+  fd.reset(::open(file.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+  if (!fd.valid())
+    return fail(file + ": cannot create the trace file: " + errnoText(errno) +
                 " (check that the directory exists and is writable)");
-  }
   struct stat st {};
   if (::fstat(fd.get(), &st) == 0 && !S_ISREG(st.st_mode)) return okStatus();
   if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
