@@ -92,11 +92,14 @@ class Session {
 };
 
 // Signals are taken synchronously through a signalfd; every thread started
-// later inherits the blocked mask, so none of them is interrupted.
+// later inherits the blocked mask, so none of them is interrupted. Each
+// signal whose default would kill the recorder (leaving the trace unclosed
+// and the command unwaited) is taken: it stops a system-wide recording
+// cleanly, and is forwarded to a command.
 Result<UniqueFd> blockSignals() {
   sigset_t set;
   sigemptyset(&set);
-  for (int signal : {SIGINT, SIGTERM, SIGHUP, SIGCHLD}) sigaddset(&set, signal);
+  for (int signal : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD}) sigaddset(&set, signal);
   if (::sigprocmask(SIG_BLOCK, &set, nullptr) != 0) return Error{std::string("sigprocmask: ") + std::strerror(errno)};
   ::signal(SIGPIPE, SIG_IGN);
   UniqueFd fd(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));

@@ -1,6 +1,7 @@
 // Command mode, live: a known workload recorded around a shell, checked
 // event by event against what the shell must have done.
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -211,13 +212,15 @@ TEST_F(LiveRecorder, MistypedOptionsAndBadValuesAreRefusedBeforeAnythingRuns) {
 }
 
 TEST_F(LiveRecorder, ForwardsSigtermToTheCommand) {
-  std::string trace = dir_.file("term.pt");
-  auto recorder = startRecorder({"-o", trace, "--", "sleep", "30"});
-  recorder->signal(SIGTERM);
-  auto status = recorder->wait(10000);
-  ASSERT_TRUE(status) << recorder->output();
-  EXPECT_EQ(*status, 128 + SIGTERM) << recorder->output();
-  EXPECT_TRUE(readTrace(trace).damage.empty());
+  for (int signal : {SIGTERM, SIGQUIT, SIGUSR1}) {  // SIGQUIT and SIGUSR1 used to kill the recorder itself
+    std::string trace = dir_.file("forwarded-" + std::to_string(signal) + ".pt");
+    auto recorder = startRecorder({"-o", trace, "--", "sleep", "30"});
+    recorder->signal(signal);
+    auto status = recorder->wait(10000);
+    ASSERT_TRUE(status) << recorder->output();
+    EXPECT_EQ(*status, 128 + signal) << strsignal(signal) << ": " << recorder->output();
+    EXPECT_TRUE(readTrace(trace).damage.empty()) << strsignal(signal);
+  }
 }
 
 }  // namespace

@@ -49,6 +49,22 @@ TEST_F(LiveRecorder, SigintGivesAnIntactTrace) {
   EXPECT_TRUE(contents.gaps.empty());
 }
 
+// Signals whose default would kill the recorder and leave the trace unclosed
+// stop it cleanly instead, with its summary.
+TEST_F(LiveRecorder, QuitAndUserSignalsAlsoStopCleanly) {
+  for (int signal : {SIGQUIT, SIGUSR1, SIGUSR2}) {
+    std::string trace = dir_.file("signal-" + std::to_string(signal) + ".pt");
+    auto recorder = startRecorder({"-o", trace});
+    recorder->signal(signal);
+    auto status = recorder->wait(10000);
+    ASSERT_TRUE(status) << recorder->output();
+    EXPECT_EQ(*status, 0) << strsignal(signal) << ": " << recorder->output();
+    EXPECT_GE(summaryValue(recorder->output(), "events"), 1) << recorder->output();
+    TraceContents contents = readTrace(trace);
+    EXPECT_TRUE(contents.damage.empty()) << strsignal(signal) << ": " << describe(contents.damage.front());
+  }
+}
+
 TEST_F(LiveRecorder, MaxEventsStopsCleanly) {
   std::string trace = dir_.file("max.pt");
   auto recorder = startRecorder({"--max-events", "30", "-o", trace});
