@@ -716,26 +716,24 @@ TEST(Damage, BadSegmentInADirectoryIsReportedAndTheOthersAreRead) {
   EXPECT_EQ(out.back.damage[0].file, dir.file("b.pt"));
   EXPECT_EQ(out.back.damage[0].bytesSkipped, 11u);
 
+  // Reads the directory again: every frame once, and `count` damage entries,
+  // the last of `kind` naming `file` (damage comes in name order).
+  auto expectLastDamage = [&](size_t count, DamageKind kind, const std::string& file) {
+    out = readTrace(dir.path().string());
+    ASSERT_TRUE(out.opened) << out.error;
+    EXPECT_TRUE(sameFrames(out.back.frames, t.allFrames()));
+    ASSERT_EQ(out.back.damage.size(), count) << damageList(out.back.damage);
+    EXPECT_EQ(out.back.damage.back().kind, kind);
+    EXPECT_EQ(out.back.damage.back().file, dir.file(file));
+    EXPECT_NE(describe(out.back.damage.back()).find(dir.file(file)), std::string::npos);
+  };
   // The same segment again (its recording's number 0 twice): read once.
   test::writeFile(dir.file("c.pt"), t.bytes);
-  out = readTrace(dir.path().string());
-  ASSERT_TRUE(out.opened) << out.error;
-  EXPECT_TRUE(sameFrames(out.back.frames, t.allFrames()));
-  ASSERT_EQ(out.back.damage.size(), 2u) << damageList(out.back.damage);
-  EXPECT_EQ(out.back.damage[1].kind, DamageKind::duplicateSegment);
-  EXPECT_EQ(out.back.damage[1].file, dir.file("c.pt"));
-
+  expectLastDamage(2, DamageKind::duplicateSegment, "c.pt");
   // A segment that cannot even be opened (here a symlink loop; in life one
-  // pruned by the recorder between listing and opening) is reported too,
-  // in its place by name.
+  // pruned by the recorder between listing and opening) is reported too.
   std::filesystem::create_symlink("loop.pt", dir.file("loop.pt"));
-  out = readTrace(dir.path().string());
-  ASSERT_TRUE(out.opened) << out.error;
-  EXPECT_TRUE(sameFrames(out.back.frames, t.allFrames()));
-  ASSERT_EQ(out.back.damage.size(), 3u) << damageList(out.back.damage);
-  EXPECT_EQ(out.back.damage[2].kind, DamageKind::notATrace);
-  EXPECT_EQ(out.back.damage[2].file, dir.file("loop.pt"));
-  EXPECT_NE(describe(out.back.damage[2]).find(dir.file("loop.pt")), std::string::npos);
+  expectLastDamage(3, DamageKind::notATrace, "loop.pt");
 
   // A directory of nothing but bad segments cannot be opened.
   TempDir bad;
