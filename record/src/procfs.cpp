@@ -21,8 +21,8 @@ using format::Miss;
 using format::MissReason;
 
 constexpr unsigned kKernelThreadFlag = 0x00200000;  // PF_KTHREAD in /proc/PID/stat flags
-// Above what execve accepts for arguments and environment together (a
-// quarter of an 8 GiB stack limit is far beyond any real one).
+// Above what execve accepts for arguments and environment together (at most
+// 6 MiB since Linux 4.13, a quarter of the stack limit before).
 constexpr size_t kLargestCmdline = size_t(256) << 20;
 
 struct ReadResult {
