@@ -66,10 +66,7 @@ std::optional<Place> placeOf(const format::Damage& damage, const std::vector<for
 
 std::optional<LossNotice> locateDamage(const format::Damage& damage, const std::vector<format::SegmentInfo>& segments,
                                        const std::vector<format::ChunkInfo>& chunks) {
-  // No event is lost to these: the chunks were scanned, or the copy was left out.
-  if (damage.kind == format::DamageKind::notClosed || damage.kind == format::DamageKind::badIndex ||
-      damage.kind == format::DamageKind::duplicateSegment)
-    return std::nullopt;
+  if (!format::losesRecords(damage.kind)) return std::nullopt;
   LossNotice notice{LossKind::damage, std::nullopt, std::nullopt, std::nullopt, format::describe(damage)};
   auto place = placeOf(damage, segments);
   if (!place) return notice;
@@ -83,7 +80,7 @@ std::optional<LossNotice> locateDamage(const format::Damage& damage, const std::
 
 namespace {
 
-// Damage that loses no event (see locateDamage) is counted, by kind.
+// Damage that loses no record (format::losesRecords) is counted, by kind.
 Counter noticeCounter(format::DamageKind kind) {
   switch (kind) {
     case format::DamageKind::badIndex: return Counter::badIndex;

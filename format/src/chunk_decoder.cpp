@@ -63,7 +63,7 @@ class ChunkDecoder {
 
  private:
   void damage(std::string detail, DamageKind kind = DamageKind::corruptChunk) {
-    uint64_t extent = kind == DamageKind::badIndex ? 0 : container::kChunkHeaderBytes + uint64_t(info_.compressedSize);
+    uint64_t extent = losesRecords(kind) ? container::kChunkHeaderBytes + uint64_t(info_.compressedSize) : 0;
     out_->damage.push_back({path_, info_.offset, kind, kind == DamageKind::badRecord ? 0 : extent, std::move(detail)});
   }
   std::optional<ChunkHeader> readHeader(bool expectHeader);

@@ -55,6 +55,10 @@ const char* toString(DamageKind kind) {
   return "?";
 }
 
+bool losesRecords(DamageKind kind) {
+  return kind != DamageKind::notClosed && kind != DamageKind::badIndex && kind != DamageKind::duplicateSegment;
+}
+
 std::string describe(const Damage& d) {
   return d.file + ": offset " + std::to_string(d.offset) + ": " + toString(d.kind) + ", " +
          std::to_string(d.bytesSkipped) + " bytes skipped: " + d.detail;

@@ -269,6 +269,7 @@ TEST(Rotation, AMissingOrCopiedSegmentIsDamageAndACopyIsReadOnce) {
   auto copied = framesOf(traceDir);
   ASSERT_EQ(copied.damage.size(), 1u);
   EXPECT_EQ(copied.damage[0].kind, DamageKind::duplicateSegment);
+  EXPECT_FALSE(losesRecords(copied.damage[0].kind));
   EXPECT_EQ(copied.damage[0].file, (traceDir / (names.back() + "-copy.pt")).string());
   EXPECT_EQ(copied.frames.size(), allFrames);
   fs::remove(traceDir / (names.back() + "-copy.pt"));
@@ -279,6 +280,7 @@ TEST(Rotation, AMissingOrCopiedSegmentIsDamageAndACopyIsReadOnce) {
   auto gapped = framesOf(traceDir);
   ASSERT_EQ(gapped.damage.size(), 1u);
   EXPECT_EQ(gapped.damage[0].kind, DamageKind::missingSegment);
+  EXPECT_TRUE(losesRecords(gapped.damage[0].kind));
   EXPECT_EQ(gapped.damage[0].file, (traceDir / names[3]).string());
   EXPECT_NE(gapped.damage[0].detail.find("2 segments of this recording (number 1 to 2) missing"), std::string::npos)
       << gapped.damage[0].detail;

@@ -27,6 +27,14 @@ ProcessInfo sampleInfo(int32_t pid) {
   return info;
 }
 
+// A deterministic writer of dir/t.pt that cuts a chunk once its oldest record
+// is `chunkAgeNs` old.
+Result<TraceWriter> writerCuttingEvery(const TempDir& dir, int64_t chunkAgeNs) {
+  WriterOptions options = test::deterministicOptions();
+  options.chunkMaxAgeNs = chunkAgeNs;
+  return TraceWriter::create(dir.file("t.pt"), test::testMeta(), options);
+}
+
 TEST(RoundTrip, FramesComeBackByteExactInOrderAcrossChunks) {
   TempDir dir;
   auto options = test::deterministicOptions();
@@ -124,8 +132,6 @@ TEST(RoundTrip, ProcessInfoSnapshotAndGapsKeepEveryField) {
 // must come back exactly, whatever filled their place before.
 TEST(RoundTrip, ProcessInfoOfRecycledChunksKeepsNothingOfTheRecordsBefore) {
   TempDir dir;
-  auto options = test::deterministicOptions();
-  options.chunkMaxAgeNs = 50;  // a chunk every few records
   std::vector<ProcessInfo> written;
   for (int32_t i = 0; i < 600; ++i) {
     ProcessInfo info = sampleInfo(100 + i);
@@ -137,7 +143,7 @@ TEST(RoundTrip, ProcessInfoOfRecycledChunksKeepsNothingOfTheRecordsBefore) {
     written.push_back(info);
   }
   {
-    auto writer = TraceWriter::create(dir.file("t.pt"), test::testMeta(), options);
+    auto writer = writerCuttingEvery(dir, 50);  // a chunk every few records
     ASSERT_TRUE(writer);
     for (size_t i = 0; i < written.size(); ++i) ASSERT_TRUE(writer->writeProcessInfo(int64_t(i) * 20, written[i]));
     ASSERT_TRUE(writer->close());
@@ -174,9 +180,7 @@ TEST(RoundTrip, TimesAtBothEndsOfTheRangeAreWrittenAndReadBack) {
 TEST(RoundTrip, UnwrittenRecordsAreReportedUntilTheirChunkIsCut) {
   // The recorder's writer sleeps long only when nothing is unwritten.
   TempDir dir;
-  WriterOptions options = test::deterministicOptions();
-  options.chunkMaxAgeNs = 100;
-  auto writer = TraceWriter::create(dir.file("t.pt"), test::testMeta(), options);
+  auto writer = writerCuttingEvery(dir, 100);
   ASSERT_TRUE(writer);
   EXPECT_FALSE(writer->hasUnwritten());
   ASSERT_TRUE(writer->writeFrame(1000, 0, test::sampleFrame(1)));
@@ -228,10 +232,8 @@ TEST(RoundTrip, DeterministicModeWritesIdenticalBytes) {
 
 TEST(RoundTrip, SeekByTimeSkipsEarlierChunksWithAndWithoutIndex) {
   TempDir dir;
-  auto options = test::deterministicOptions();
-  options.chunkMaxAgeNs = 1000;
   {
-    auto writer = TraceWriter::create(dir.file("t.pt"), test::testMeta(), options);
+    auto writer = writerCuttingEvery(dir, 1000);
     ASSERT_TRUE(writer);
     for (uint32_t i = 0; i < 5000; ++i) ASSERT_TRUE(writer->writeFrame(int64_t(i) * 10, 0, test::sampleFrame(i)));
     ASSERT_TRUE(writer->close());

@@ -32,6 +32,11 @@ enum class DamageKind : uint8_t {
 
 const char* toString(DamageKind kind);
 
+// False for damage that costs no record: a file not closed or with a bad
+// index (its chunks were scanned and read), a duplicate segment (its copy
+// was left out). The others may hide records.
+bool losesRecords(DamageKind kind);
+
 struct Damage {
   std::string file;
   uint64_t offset = 0;
