@@ -64,7 +64,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "json", "pcap"}))
       ->capture_default_str();
   app.add_option("-o,--output", options.output, "Write to FILE instead of standard output");
-  app.add_option("--time", time, "Time column of text: relative (seconds from the start), wall (UTC), none")
+  app.add_option("--time", time, "Time column of text, a process event's kernel time (else capture time): relative "
+                 "(seconds from the start), wall (UTC), none")
       ->check(CLI::IsMember({"relative", "wall", "none"}))
       ->capture_default_str();
   auto* pidOption = app.add_option("--pid", pid, "Only events about this pid or tgid");

@@ -1,6 +1,8 @@
 #include "proctape/replay/event.h"
 
+#include <algorithm>
 #include <array>
+#include <limits>
 
 namespace proctape::replay {
 namespace {
@@ -32,6 +34,22 @@ std::string displayName(const format::ProcessInfo& info) {
   if (info.has(InfoField::argv) && !info.argv.empty() && !info.argv.front().empty()) return info.argv.front();
   if (info.has(InfoField::comm) && !info.comm.empty()) return info.comm;
   return {};
+}
+
+int64_t Event::whenNs() const {
+  const netlink::ProcEvent* event = proc();
+  if (!event || event->timestampNs == 0) return timeNs;
+  constexpr uint64_t kMax = uint64_t(std::numeric_limits<int64_t>::max());
+  return int64_t(std::min(event->timestampNs, kMax));
+}
+
+std::optional<int64_t> Event::wallWhenNs() const {
+  // Both steps checked: a clamped difference would give a wrong time that fits.
+  int64_t sinceCapture = 0, wall = 0;
+  if (!wallNs || __builtin_sub_overflow(whenNs(), timeNs, &sinceCapture) ||
+      __builtin_add_overflow(*wallNs, sinceCapture, &wall))
+    return std::nullopt;
+  return wall;
 }
 
 }  // namespace proctape::replay

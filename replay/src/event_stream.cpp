@@ -105,11 +105,11 @@ void EventStream::ingest(const format::Record& record) {
   stats_.firstTimeNs = std::min(stats_.firstTimeNs.value_or(record.timeNs), record.timeNs);
   stats_.lastTimeNs = std::max(stats_.lastTimeNs.value_or(record.timeNs), record.timeNs);
   newestNs_ = std::max(newestNs_, record.timeNs);
-  if (!startFixed_) {
-    // The first record and the one after it (the meta record itself gives no event).
-    startNs_ = std::min(startNs_.value_or(record.timeNs), record.timeNs);
-    startFixed_ = record.kind() != format::RecordKind::meta;
-  }
+  // The start is the earliest time of the first record and the one after it
+  // (the meta record itself gives no event), event times included: a frame
+  // captured just after the subscription holds an event from before it.
+  bool fixesStart = !startFixed_ && record.kind() != format::RecordKind::meta;
+  if (!startFixed_) startNs_ = std::min(startNs_.value_or(record.timeNs), record.timeNs);
   switch (record.kind()) {
     case format::RecordKind::meta: {
       const format::Meta& meta = *std::get<const format::Meta*>(record.body);
@@ -119,7 +119,13 @@ void EventStream::ingest(const format::Record& record) {
       if (meta.clocks.realtimeNs != 0) anchor_ = meta.clocks;
       break;
     }
-    case format::RecordKind::frame: ingestFrame(record, std::get<format::Frame>(record.body)); break;
+    case format::RecordKind::frame: {
+      size_t before = pending_.size();
+      ingestFrame(record, std::get<format::Frame>(record.body));
+      if (fixesStart)
+        for (size_t i = before; i < pending_.size(); ++i) startNs_ = std::min(*startNs_, pending_[i].whenNs());
+      break;
+    }
     case format::RecordKind::processInfo:
       ingestProcessInfo(record.timeNs, *std::get<const format::ProcessInfo*>(record.body));
       break;
@@ -138,6 +144,7 @@ void EventStream::ingest(const format::Record& record) {
       anchor_ = *std::get<const format::ClockAnchor*>(record.body);
       break;
   }
+  startFixed_ = startFixed_ || fixesStart;
 }
 
 void EventStream::ingestFrame(const format::Record& record, const format::Frame& frame) {

@@ -170,8 +170,8 @@ bool Filter::acceptPid(const Event& event) {
 
 bool Filter::acceptTime(const Event& event, const EventStream& stream) const {
   auto value = [&](const TimeBound& bound) -> std::optional<int64_t> {
-    if (bound.wall) return event.wallNs;
-    return detail::subClamped(event.timeNs, stream.startNs().value_or(event.timeNs));
+    if (bound.wall) return event.wallWhenNs();
+    return detail::subClamped(event.whenNs(), stream.startNs().value_or(event.timeNs));
   };
   if (options_.since) {
     auto v = value(*options_.since);

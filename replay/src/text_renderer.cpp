@@ -259,11 +259,12 @@ void renderDecodeError(Buffer& out, const Event& event, const netlink::DecodeErr
 void TextRenderer::appendTime(const Event& event, const EventStream& stream, Buffer& out) {
   if (time_ == TimeMode::none) return;
   if (time_ == TimeMode::wall) {
-    if (!event.wallNs) {  // as wide as a wall time and its space
+    std::optional<int64_t> wall = event.wallWhenNs();
+    if (!wall) {  // as wide as a wall time and its space
       out.append(stream.anchor() ? "(wall time out of range)    " : "(no clock anchor)           ");
       return;
     }
-    auto [second, micros] = detail::splitWall(*event.wallNs);
+    auto [second, micros] = detail::splitWall(*wall);
     if (second != cachedSecond_) {
       detail::formatDate(second, cachedDate_);
       cachedSecond_ = second;
@@ -277,7 +278,7 @@ void TextRenderer::appendTime(const Event& event, const EventStream& stream, Buf
     return;
   }
   size_t before = out.size();
-  out.appendSeconds(detail::subClamped(event.timeNs, stream.startNs().value_or(event.timeNs)));
+  out.appendSeconds(detail::subClamped(event.whenNs(), stream.startNs().value_or(event.timeNs)));
   size_t width = out.size() - before;
   if (width < kTimeWidth) {
     char* at = out.reserve(kTimeWidth - width) - width;  // the text just written

@@ -130,6 +130,20 @@ TEST(Filter, SinceAndUntilInSecondsFromTheStartAreHalfOpen) {
             "fork(): ? (100, 100) -> (202, 200)\n");
 }
 
+TEST(Filter, SinceAndUntilCountAProcessEventsKernelTime) {
+  // Captured together at 5 s, made by the kernel at 3.5 s and 4.5 s.
+  TraceBuilder trace;
+  trace.proc(5 * kSec, frames::sid(1, 1, {.timestampNs = 3 * kSec + 500 * kMs}))
+      .proc(5 * kSec, frames::sid(2, 2, {.timestampNs = 4 * kSec + 500 * kMs}));
+  std::string bytes = trace.close();
+  replay::FilterOptions filter;
+  filter.since = replay::TimeBound{false, 4 * kSec};
+  EXPECT_EQ(filtered(bytes, filter), "sid(): ? (2, 2)\n");
+  filter.since.reset();
+  filter.until = replay::TimeBound{false, 4 * kSec};
+  EXPECT_EQ(filtered(bytes, filter), "sid(): ? (1, 1)\n");
+}
+
 TEST(Filter, SinceAndUntilAsWallClockTimes) {
   TraceBuilder trace;
   replay::FilterOptions filter;

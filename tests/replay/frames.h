@@ -38,7 +38,7 @@ inline constexpr uint32_t kWhatNone = 0, kWhatFork = 1, kWhatExec = 2, kWhatUid 
 
 struct ProcHeader {
   uint32_t cpu = 0;
-  uint64_t timestampNs = 1'000'000;
+  uint64_t timestampNs = 0;  // 0: the kernel gave none, so readers time the event by its capture
   uint32_t seq = 7;
 };
 

@@ -58,6 +58,44 @@ TEST(TextRender, RelativeTimeStartsAtFramesCapturedBeforeTheMetaRecord) {
             "  0.003000 sid(): ? (1, 1)\n");
 }
 
+// The recorder drains its socket in batches, so the frames of one batch share
+// a capture time; a cn_proc event shows when the kernel made it.
+std::string oneBatch(TraceBuilder& trace) {
+  trace.proc(50 * kMs, frames::fork(1, 1, 2, 2, {.timestampNs = 10 * kMs + 250'000}))
+      .proc(50 * kMs, frames::exec(2, 2, {.timestampNs = 10 * kMs + 400'000}))
+      .proc(50 * kMs, frames::exit(2, 2, 0, 17, 1, 1, {.timestampNs = 0}))  // no kernel time: its capture's
+      .proc(60 * kMs, frames::sid(1, 1, {.timestampNs = 55 * kMs}));
+  return trace.close();
+}
+
+TEST(TextRender, ProcessEventsShowTheKernelsTimeNotTheirBatchsCaptureTime) {
+  TraceBuilder relative;
+  EXPECT_EQ(renderText(oneBatch(relative), TimeMode::relative),
+            "  0.010250 fork(): ? (1, 1) -> (2, 2)\n"
+            "  0.010400 exec(): ? (2, 2)\n"
+            "  0.050000 exit(): (2, 2) -> rc=0\n"
+            "  0.055000 sid(): ? (1, 1)\n");
+  TraceBuilder wall;
+  EXPECT_EQ(renderText(oneBatch(wall), TimeMode::wall),
+            "2026-01-01T00:00:00.010250Z fork(): ? (1, 1) -> (2, 2)\n"
+            "2026-01-01T00:00:00.010400Z exec(): ? (2, 2)\n"
+            "2026-01-01T00:00:00.050000Z exit(): (2, 2) -> rc=0\n"
+            "2026-01-01T00:00:00.055000Z sid(): ? (1, 1)\n");
+}
+
+TEST(TextRender, TheStartIncludesTheKernelTimeOfTheFirstBatch) {
+  // The recorder writes its meta record (here at 10 ms) after subscribing, so
+  // the first frames it captured may hold events from before it.
+  format::WriterOptions options = deterministicOptions();
+  options.clock = [] { return format::ClockAnchor{10 * kMs, 1'767'225'600'000'000'000 + 10 * kMs, 10 * kMs}; };
+  TraceBuilder trace("trace.pt", options);
+  trace.proc(12 * kMs, frames::ack(0, {.timestampNs = 9 * kMs}))
+      .proc(12 * kMs, frames::sid(1, 1, {.timestampNs = 11 * kMs}));
+  EXPECT_EQ(renderText(trace.close(), TimeMode::relative),
+            "  0.000000 ack(): err=0\n"
+            "  0.002000 sid(): ? (1, 1)\n");
+}
+
 TEST(TextRender, WallTimeFollowsTheLatestClockAnchor) {
   TraceBuilder trace;
   trace.proc(1 * kSec, frames::sid(10, 10));

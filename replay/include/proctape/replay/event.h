@@ -85,6 +85,15 @@ struct Event {
   ProcessInfoPtr info;
 
   const netlink::ProcEvent* proc() const { return std::get_if<netlink::ProcEvent>(&body); }
+
+  // When it happened, as text shows it and --since/--until count it: a
+  // cn_proc event's kernel timestamp (CLOCK_MONOTONIC, as timeNs is, and
+  // exact where timeNs is its batch's capture time), else timeNs. The same
+  // rule times processes in proctape-analyze.
+  int64_t whenNs() const;
+  // whenNs() on CLOCK_REALTIME, by the clock anchor that gave wallNs; empty
+  // when there is none or the sum does not fit.
+  std::optional<int64_t> wallWhenNs() const;
 };
 
 // The name replay shows for a process: its exe, else argv[0], else comm;
