@@ -211,8 +211,7 @@ void ProcessTracker::onExec(int64_t timeNs, const ProcEvent& event) {
     // and the thread takes over the group's pid. No thread outlived the
     // leader; the exec did it.
     const Live& live = it->second;
-    if (live.leaderExited && timeNs - live.leaderExitNs <= kExecEndsLeaderWithinNs)
-      process.flags &= ~kThreadsOutlivedLeader;
+    if (live.leaderExited && timeNs - live.leaderExitNs > kExecEndsLeaderWithinNs) process.flags |= kThreadsOutlivedLeader;
     live_.erase(it);
   }
 }
@@ -251,10 +250,13 @@ void ProcessTracker::onExit(int64_t timeNs, const ProcEvent& event) {
   bool leader = event.processPid == event.processTgid;
   if (process && process->ended() && !process->has(kEndUnknown)) {
     if (!leader) {
-      // A thread the trace never saw created outlived the leader: the process
-      // lasted until now (its pid cannot be reused before its last thread exits).
+      // A thread the trace never saw created: the process lasted until now
+      // (its pid cannot be reused before its last thread exits). It outlived
+      // the leader unless it went down in the leader's exit_group.
       model_.counters.add(Counter::threadExitUnknown);
-      process->flags |= kThreadsOutlivedLeader;
+      if (process->endNs &&
+          !(process->exitCode && endedTogether(*process->endNs, *process->exitCode, timeNs, event.exitCode)))
+        process->flags |= kThreadsOutlivedLeader;
       if (process->endNs && timeNs >= *process->endNs) end(*process, timeNs, event);
       return;
     }
@@ -290,9 +292,11 @@ void ProcessTracker::onLeaderExit(Process& process, int64_t timeNs, const ProcEv
     process.flags |= kDuplicateExit;
     return;
   }
-  it->second.leaderExited = true;  // the process lives on in its other threads
+  // The process lives on in its other threads: for a moment if this is an
+  // exit_group, else until the last of them exits.
+  it->second.leaderExited = true;
   it->second.leaderExitNs = timeNs;
-  process.flags |= kThreadsOutlivedLeader;
+  it->second.leaderExitCode = event.exitCode;
 }
 
 void ProcessTracker::onThreadExit(Process& process, int64_t timeNs, const ProcEvent& event) {
@@ -304,7 +308,12 @@ void ProcessTracker::onThreadExit(Process& process, int64_t timeNs, const ProcEv
     model_.counters.add(Counter::threadExitUnknown);
     if (live.exitedUnknown.size() < 4096) live.exitedUnknown.push_back(event.processPid);
   }
-  if (live.leaderExited && live.threads.empty()) end(process, timeNs, event);
+  if (!live.leaderExited) return;
+  live.threadsEndedTogether =
+      live.threadsEndedTogether && endedTogether(live.leaderExitNs, live.leaderExitCode, timeNs, event.exitCode);
+  if (!live.threads.empty()) return;
+  if (!live.threadsEndedTogether) process.flags |= kThreadsOutlivedLeader;
+  end(process, timeNs, event);
 }
 
 void ProcessTracker::end(Process& process, int64_t timeNs, const ProcEvent& exit) {

@@ -170,6 +170,8 @@ void ProcessTracker::onDamage(LossNotice notice, Counter counter) {
 Model ProcessTracker::finish() {
   for (auto& process : model_.processes)
     if (!process.ended()) process.flags |= kOpen;
+  for (const auto& [id, live] : live_)  // threads still running at the end, the leader gone
+    if (live.leaderExited) at(id).flags |= kThreadsOutlivedLeader;
   breakCycles();
   inheritLateImages();
   markLosses();

@@ -105,12 +105,43 @@ TEST(ProcessTracker, LeaderExitingBeforeItsThreadsEndsAtTheLastThread) {
   EXPECT_FALSE(process->has(kOpen));
 }
 
+// main returns 3: exit_group ends every thread with status 3, the leader's
+// exit event first and the others up to 0.15 ms later (a recording here).
+TEST(ProcessTracker, ExitGroupEndsTheThreadsWithTheLeaderSoNoneOutlivedIt) {
+  ProcessTracker tracker;
+  Feeder(tracker) << fork(1 * kMs, 10, 20) << threadFork(2 * kMs, 20, 21) << threadFork(2 * kMs, 20, 22)
+                  << exit(100 * kMs, 20, exitedWith(3)) << exit(100 * kMs + 20'000, 21, exitedWith(3), 20)
+                  << exit(100 * kMs + 146'000, 22, exitedWith(3), 20);
+  Model model = tracker.finish();
+  const Process* process = only(model, 20);
+  EXPECT_FALSE(process->has(kThreadsOutlivedLeader));
+  EXPECT_EQ(process->endNs, 100 * kMs + 146'000);
+  EXPECT_EQ(process->exitStatus, 3);
+  EXPECT_EQ(model.counters.get(Counter::threadExitUnknown), 0u);
+}
+
+TEST(ProcessTracker, AThreadEndingLongAfterTheLeaderOutlivedItEvenWithTheSameStatus) {
+  ProcessTracker tracker;
+  Feeder(tracker) << fork(1 * kMs, 10, 20) << threadFork(2 * kMs, 20, 21) << threadFork(2 * kMs, 20, 22)
+                  << exit(100 * kMs, 20, 0) << exit(100 * kMs + 20'000, 21, 0, 20) << exit(130 * kMs, 22, 0, 20);
+  EXPECT_TRUE(only(tracker.finish(), 20)->has(kThreadsOutlivedLeader));
+}
+
+TEST(ProcessTracker, AThreadNeverSeenCreatedEndingInTheLeadersExitGroupOutlivedNothing) {
+  ProcessTracker together, apart;
+  Feeder(together) << fork(1 * kMs, 10, 20) << exit(3 * kMs, 20, 9) << exit(3 * kMs + 50'000, 23, 9, 20);
+  EXPECT_FALSE(only(together.finish(), 20)->has(kThreadsOutlivedLeader));
+  Feeder(apart) << fork(1 * kMs, 10, 20) << exit(3 * kMs, 20, 0) << exit(3 * kMs + 50'000, 23, 9, 20);
+  EXPECT_TRUE(only(apart.finish(), 20)->has(kThreadsOutlivedLeader));
+}
+
 TEST(ProcessTracker, LeaderGoneButThreadsAliveAtEndIsOpen) {
   ProcessTracker tracker;
   Feeder(tracker) << fork(1 * kMs, 10, 20) << threadFork(2 * kMs, 20, 21) << exit(3 * kMs, 20, 0);
   Model model = tracker.finish();
   const Process* process = only(model, 20);
   EXPECT_TRUE(process->has(kOpen));
+  EXPECT_TRUE(process->has(kThreadsOutlivedLeader));
   EXPECT_FALSE(process->endNs.has_value());
 }
 
