@@ -107,6 +107,11 @@ struct TraceWriter::Impl {
   // The segment being written.
   UniqueFd fd;
   std::string segmentPath;
+  // With rotation: the directory, locked for as long as this writer lives,
+  // and the segments this writer finished, oldest first.
+  UniqueFd directoryLock;
+  std::string firstSegmentName;
+  std::vector<fs::path> finishedSegments;
   uint64_t segmentBytes = 0;
   uint64_t segmentChunks = 0;
   // The segment's age is the span of its records after the meta record: in
@@ -151,6 +156,7 @@ struct TraceWriter::Impl {
     return readSystemClocks();
   }
   Status createPrivateFile(const std::string& file);
+  Status lockDirectory();
   Status openSegment();
   Status finishSegment();
   Status writeBytes(std::span<const uint8_t> bytes);
@@ -215,11 +221,24 @@ Status TraceWriter::Impl::createPrivateFile(const std::string& file) {
   return okStatus();
 }
 
+// Two recorders in one directory would prune each other's segments and
+// interleave two recordings: the second is refused, as on a single file.
+Status TraceWriter::Impl::lockDirectory() {
+  directoryLock.reset(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!directoryLock.valid()) return fail(path + ": cannot open the segment directory: " + errnoText(errno));
+  if (::flock(directoryLock.get(), LOCK_EX | LOCK_NB) == 0) return okStatus();
+  int err = errno;
+  directoryLock.reset();
+  if (err == EWOULDBLOCK) return fail(path + ": another recorder is writing into this directory; choose another -o");
+  return fail(path + ": cannot lock the segment directory: " + errnoText(err));
+}
+
 Status TraceWriter::Impl::openSegment() {
   ClockAnchor now = clockAt(segmentLastTimeNs);
   segmentPath = options.rotation ? (fs::path(path) / segmentFileName(now.realtimeNs, uint32_t(stats.segments))).string()
                                  : path;
   if (auto status = createPrivateFile(segmentPath); !status) return status;
+  if (firstSegmentName.empty()) firstSegmentName = fs::path(segmentPath).filename().string();
   segmentBytes = 0;
   segmentChunks = 0;
   index.clear();
@@ -271,22 +290,42 @@ Status TraceWriter::Impl::finishSegment() {
   if (::fdatasync(fd.get()) != 0 && errno != EINVAL)
     return fail(segmentPath + ": fdatasync failed: " + errnoText(errno));
   fd.reset();
+  if (options.rotation) finishedSegments.push_back(segmentPath);
   return okStatus();
 }
 
+// Keeps the newest `keep` segments, the one being written included. Only
+// what is provably older goes: the segments this writer finished, and those
+// of earlier recordings whose names sort before this recording's first one
+// (a name sort is time order). A segment named later (a clock that was ahead,
+// a copied ring) is not ours to judge, and the open segment is never touched.
 void TraceWriter::Impl::pruneSegments() {
   if (!options.rotation || options.rotation->keep == 0) return;
-  std::error_code ignored;
-  std::vector<fs::path> segments;
+  auto ours = [&](const fs::path& segment) {
+    return segment == fs::path(segmentPath) ||
+           std::find(finishedSegments.begin(), finishedSegments.end(), segment) != finishedSegments.end();
+  };
+  std::vector<fs::path> older;
   try {
-    segments = listSegments(path);
+    for (const fs::path& segment : listSegments(path)) {
+      std::string name = segment.filename().string();
+      if (isSegmentFileName(name) && name < firstSegmentName && !ours(segment)) older.push_back(segment);
+    }
   } catch (const fs::filesystem_error&) {
-    return;  // pruning is housekeeping; never fail a recording over it
+    // pruning is housekeeping; never fail a recording over it
   }
-  std::erase_if(segments, [](const fs::path& p) { return !isSegmentFileName(p.filename().string()); });
-  while (segments.size() > options.rotation->keep) {
-    fs::remove(segments.front(), ignored);
-    segments.erase(segments.begin());
+  std::sort(older.begin(), older.end());
+  size_t count = older.size() + finishedSegments.size() + 1;
+  std::error_code ignored;
+  for (const fs::path& segment : older) {
+    if (count <= options.rotation->keep) return;
+    fs::remove(segment, ignored);
+    --count;
+  }
+  while (count > options.rotation->keep && !finishedSegments.empty()) {
+    fs::remove(finishedSegments.front(), ignored);
+    finishedSegments.erase(finishedSegments.begin());
+    --count;
   }
 }
 
@@ -452,6 +491,7 @@ Result<TraceWriter> TraceWriter::create(const std::string& path, Meta meta, Writ
     // its mode (it may be shared, such as /var/tmp): the segments are 0600.
     if (fs::create_directories(path, ec)) ::chmod(path.c_str(), 0700);
     if (ec) return Error{path + ": cannot create the segment directory: " + ec.message()};
+    if (auto status = impl->lockDirectory(); !status) return status.error();
   }
   if (auto status = impl->openSegment(); !status) return status.error();
   return TraceWriter(std::move(impl));
@@ -520,6 +560,11 @@ Status TraceWriter::flush() {
 Status TraceWriter::close() {
   if (!impl_ || impl_->closed) return impl_ && impl_->failure ? Status(*impl_->failure) : okStatus();
   impl_->closed = true;
+  // The directory is free for the next recorder once this one is done with it.
+  struct ReleaseLock {
+    UniqueFd& lock;
+    ~ReleaseLock() { lock.reset(); }
+  } release{impl_->directoryLock};
   if (impl_->failure || !impl_->fd.valid()) return impl_->failure ? Status(*impl_->failure) : okStatus();
   return impl_->finishSegment();
 }

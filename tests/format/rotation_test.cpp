@@ -349,6 +349,55 @@ TEST(Rotation, KeepLeavesOnlyTheNewestSegmentsWhichReadBackAsTheStreamsTail) {
   EXPECT_TRUE(std::equal(sequence.begin(), sequence.end(), written.sequence.end() - long(sequence.size())));
 }
 
+// A restart prunes the earlier recording's segments first. Segments named
+// later than this recording's first (a clock that was ahead, a copied ring)
+// are not provably older and stay, and the open segment is never deleted.
+TEST(Rotation, KeepPrunesEarlierRecordingsButNeverLaterNamedSegmentsOrTheOpenOne) {
+  TempDir dir;
+  const fs::path ring = dir.path() / "ring";
+  fs::create_directories(ring);
+  const std::vector<std::string> earlier = {"20000101T000000.000000000Z-000000.pt", "20000101T000001.000000000Z-000001.pt"};
+  const std::vector<std::string> later = {"20991231T000000.000000000Z-000000.pt", "20991231T000001.000000000Z-000001.pt",
+                                          "20991231T000002.000000000Z-000002.pt"};
+  for (const auto& name : earlier) test::writeFile((ring / name).string(), {'o', 'l', 'd'});
+  for (const auto& name : later) test::writeFile((ring / name).string(), {'n', 'e', 'w'});
+
+  Stream stream;
+  auto writer = TraceWriter::create(ring.string(), test::testMeta(), sizeRotation(3));
+  ASSERT_TRUE(writer) << writer.error().message;
+  ASSERT_TRUE(writeStream(*writer, 6000, 1'000'000, 1000, stream));
+  ASSERT_TRUE(writer->close());
+  ASSERT_GT(writer->stats().segments, 4u);
+
+  auto names = segmentNames(ring);
+  for (const auto& name : earlier) EXPECT_EQ(std::count(names.begin(), names.end(), name), 0) << name;
+  for (const auto& name : later) EXPECT_EQ(std::count(names.begin(), names.end(), name), 1) << name;
+  std::erase_if(names, [&](const std::string& name) { return std::count(later.begin(), later.end(), name) > 0; });
+  ASSERT_EQ(names.size(), 3u);  // this recording's newest three, the last one written included
+  for (const auto& name : names) {
+    SegmentRead segment;
+    EXPECT_TRUE(readSegment(ring / name, segment)) << name;
+  }
+  SegmentRead last;
+  ASSERT_TRUE(readSegment(ring / names.back(), last));
+  EXPECT_EQ(last.meta.segmentIndex, writer->stats().segments - 1);
+}
+
+TEST(Writer, ASecondWriterIntoTheSameSegmentDirectoryIsRefused) {
+  TempDir dir;
+  const fs::path ring = dir.path() / "ring";
+  auto first = TraceWriter::create(ring.string(), test::testMeta(), sizeRotation(2));
+  ASSERT_TRUE(first) << first.error().message;
+  auto second = TraceWriter::create(ring.string(), test::testMeta(), sizeRotation(2));
+  ASSERT_FALSE(second);
+  EXPECT_NE(second.error().message.find("another recorder is writing into this directory"), std::string::npos)
+      << second.error().message;
+  EXPECT_EQ(segmentNames(ring).size(), 1u);  // the second left nothing behind
+  ASSERT_TRUE(first->close());
+  auto after = TraceWriter::create(ring.string(), test::testMeta(), sizeRotation(2));
+  EXPECT_TRUE(after) << "the lock outlived its writer";
+}
+
 TEST(Rotation, AgeLimitFollowsRecordTimesInDeterministicMode) {
   TempDir dir;
   const fs::path traceDir = dir.path() / "trace";
