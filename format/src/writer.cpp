@@ -113,6 +113,7 @@ struct TraceWriter::Impl {
   std::string firstSegmentName;
   std::vector<fs::path> finishedSegments;
   uint64_t segmentBytes = 0;
+  uint64_t unitStart = 0;  // where the piece being written (a chunk, the index) began: all before it is whole
   uint64_t segmentChunks = 0;
   // The segment's age is the span of its records after the meta record: in
   // deterministic mode the first segment's meta is stamped at time zero,
@@ -125,6 +126,7 @@ struct TraceWriter::Impl {
   // The chunk being gathered.
   std::vector<PendingRecord> pending;
   std::vector<FrameRun> runs;
+  uint64_t pendingFrames = 0;
   size_t runsUsed = 0;
   size_t pendingBytes = 0;
   uint32_t pendingCount = 0;
@@ -182,9 +184,11 @@ Status TraceWriter::Impl::writeBytes(std::span<const uint8_t> bytes) {
       int err = n < 0 ? errno : EIO;
       return fail(segmentPath + ": write failed at offset " + std::to_string(segmentBytes) + ": " +
                   errnoText(err) + (err == ENOSPC ? " (the disk is full; free space and record again)" : "") +
-                  (segmentBytes <= container::kFileHeaderBytes
-                       ? ". Nothing of the trace could be written."
-                       : ". Every chunk before this offset is complete and readable."));
+                  (unitStart > container::kFileHeaderBytes
+                       ? ". Every chunk before offset " + std::to_string(unitStart) + " is complete and readable."
+                   : meta.segmentIndex > 0
+                       ? ". Nothing of this segment could be written; the segments before it are complete."
+                       : ". Nothing of the trace could be written."));
     }
     bytes = bytes.subspan(size_t(n));
     segmentBytes += uint64_t(n);
@@ -247,6 +251,7 @@ Status TraceWriter::Impl::openSegment() {
 
   std::array<uint8_t, container::kFileHeaderBytes> header{};
   container::encodeFileHeader({kFormatMajor, kFormatMinor, meta.traceUuid, meta.segmentIndex}, header);
+  unitStart = 0;
   if (auto status = writeBytes(header); !status) return status;
 
   // The meta record goes out in a chunk of its own at once, so even a
@@ -278,6 +283,7 @@ std::vector<uint8_t> TraceWriter::Impl::encodeIndex() const {
 Status TraceWriter::Impl::finishSegment() {
   if (auto status = cutChunk(); !status) return status;
   uint64_t indexOffset = segmentBytes;
+  unitStart = indexOffset;
   std::vector<uint8_t> message = encodeIndex();
   std::array<uint8_t, container::kIndexPrefixBytes> prefix{};
   container::encodeIndexPrefix(message, prefix);
@@ -442,11 +448,14 @@ Status TraceWriter::Impl::cutChunk() {
   std::array<uint8_t, container::kChunkHeaderBytes> headerBytes{};
   container::encodeChunkHeader(header, headerBytes);
   index.push_back({segmentBytes, segmentChunks, chunkFirstNs, chunkLastNs, pendingCount, uint32_t(compressedSize)});
+  unitStart = segmentBytes;
   if (auto status = writeBytes(headerBytes); !status) return status;
   if (auto status = writeBytes(payload); !status) return status;
 
   ++segmentChunks;
   ++stats.chunks;
+  stats.framesWritten += pendingFrames;
+  pendingFrames = 0;
   stats.rawBytes += rawBytes;
   segmentLastTimeNs = std::max(segmentLastTimeNs, chunkLastNs);
   pending.clear();
@@ -506,6 +515,7 @@ Status TraceWriter::writeFrame(int64_t timeNs, uint16_t sourceId, std::span<cons
   impl_->runFor(sourceId, timeNs).append(timeNs, bytes);
   impl_->noteRecord(timeNs, bytes.size() + 8, 1);
   ++impl_->stats.frames;
+  ++impl_->pendingFrames;
   return impl_->afterAppend();
 }
 

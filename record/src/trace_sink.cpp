@@ -231,7 +231,10 @@ bool TraceSink::idle() const {
 
 void TraceSink::publish() {
   const auto& stats = writer_.stats();
-  stats_.events.store(events_, std::memory_order_relaxed);
+  // After a write failure only what reached the disk counts: the frames of
+  // the chunk that failed are lost, and one that went out whole before a
+  // failed rotation is kept.
+  stats_.events.store(failed_ ? stats.framesWritten : events_, std::memory_order_relaxed);
   stats_.fileBytes.store(stats.fileBytes, std::memory_order_relaxed);
   stats_.rawBytes.store(stats.rawBytes, std::memory_order_relaxed);
   const auto& loss = loss_.totals();

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <regex>
 #include <thread>
 
 #include "live_fixture.h"
@@ -60,9 +61,19 @@ TEST_F(FullDisk, StopsWithAClearMessageAndKeepsWhatWasWritten) {
   TraceContents contents = readTrace(trace);
   ASSERT_TRUE(contents.meta) << "the meta chunk must still read";
   EXPECT_GT(contents.frames, 0u);
+  // What the summary counts is what reached the disk, and the chunks before
+  // the offset the message names all read.
+  std::smatch events, whole;
+  std::string output = recorder->output();
+  ASSERT_TRUE(std::regex_search(output, events, std::regex(" events=([0-9]+) "))) << output;
+  EXPECT_EQ(std::stoull(events[1]), contents.frames) << output;
+  bool claimsChunks = std::regex_search(output, whole, std::regex("Every chunk before offset ([0-9]+) is complete"));
   for (const auto& damage : contents.damage) {
     EXPECT_TRUE(damage.kind == format::DamageKind::notClosed || damage.kind == format::DamageKind::truncated)
         << describe(damage);
+    if (claimsChunks) {
+      EXPECT_GE(damage.offset, std::stoull(whole[1])) << describe(damage) << "\n" << output;
+    }
   }
 }
 

@@ -48,6 +48,7 @@ struct WriterStats {
   uint64_t chunks = 0;
   uint64_t records = 0;        // each frame counts as one
   uint64_t frames = 0;
+  uint64_t framesWritten = 0;  // of them, those in chunks written whole to disk
   uint64_t rawBytes = 0;       // uncompressed Cap'n Proto bytes
   uint64_t fileBytes = 0;      // bytes written to disk, all segments
   uint64_t segments = 0;
