@@ -180,6 +180,12 @@ void ProcessTracker::onFork(int64_t timeNs, const ProcEvent& event) {
   child.parentId = parentId;
   if (event.parentTgid > 0) child.parentPid = event.parentTgid;
   child.inherited = imageOf(parentId);
+  if (const Process* parent = model_.find(parentId)) {  // a fork copies the credentials
+    child.ruid = parent->ruid;
+    child.euid = parent->euid;
+    child.rgid = parent->rgid;
+    child.egid = parent->egid;
+  }
 }
 
 void ProcessTracker::onThreadFork(int64_t timeNs, const ProcEvent& event) {
@@ -236,7 +242,10 @@ void ProcessTracker::onAttribute(int64_t timeNs, const ProcEvent& event) {
       }
       break;
     case ProcEventType::comm:
-      if (event.processPid == event.processTgid) process.comm = event.comm;  // else a thread's name
+      if (event.processPid == event.processTgid) {  // else a thread's name
+        process.comm = event.comm;
+        process.renamed = true;
+      }
       break;
     case ProcEventType::coredump: process.flags |= kCoredumpEvent; break;
     default: break;

@@ -177,7 +177,7 @@ std::vector<EventRow> eventsOf(const Process& p) {
   if (p.has(kSessionLeader)) rows.push_back({Cell(), "setsid", Cell()});
   if (p.has(kTraced)) rows.push_back({Cell(), "ptrace_attach", cellOf(p.tracerPid)});
   if (p.has(kCredentialsChanged)) rows.push_back({Cell(), "credentials", credentialsText(p)});
-  if (!p.comm.empty()) rows.push_back({Cell(), "comm", p.comm});
+  if (p.renamed) rows.push_back({Cell(), "comm", p.comm});  // not the name an exec gave
   if (p.has(kCoredumpEvent)) rows.push_back({Cell(), "coredump", Cell()});
   return rows;
 }

@@ -14,8 +14,14 @@ using format::InfoField;
 
 constexpr int64_t kLow = INT64_MIN, kHigh = INT64_MAX;
 
-void takeIds(Process& process, const format::ProcessInfo& info) {
+// `process`'s ids from /proc. An exec's record says what the image runs as:
+// a set-user-ID program (sudo) changes them without a uid event.
+void takeIds(Process& process, const format::ProcessInfo& info, bool flagChanges = false) {
   if (!info.has(InfoField::ids)) return;
+  auto differs = [](const std::optional<uint32_t>& known, uint32_t now) { return known && *known != now; };
+  if (flagChanges && (differs(process.ruid, info.ruid) || differs(process.euid, info.euid) ||
+                      differs(process.rgid, info.rgid) || differs(process.egid, info.egid)))
+    process.flags |= kCredentialsChanged;
   process.ruid = info.ruid;
   process.euid = info.euid;
   process.rgid = info.rgid;
@@ -90,7 +96,7 @@ void ProcessTracker::onProcessInfo(int64_t captureNs, const format::ProcessInfo&
     if (captureNs - *exec.timeNs > options_.execInfoWindowNs) continue;  // too old: its record was lost
     if (*exec.timeNs - captureNs > options_.reorderToleranceNs) break;   // read before the exec happened
     fillImage(*exec.image, info);
-    takeIds(*process, info);
+    takeIds(*process, info, /*flagChanges=*/true);
     // The kernel renames a process at exec, without a comm event.
     if (&exec == &process->execs.back() && info.has(InfoField::comm)) process->comm = info.comm;
     return;

@@ -140,6 +140,29 @@ TEST_F(AnalyzeExport, SqliteRecordsGaps) {
   EXPECT_EQ(db.one("SELECT kind || ',' || lost_count FROM gaps"), "gap,3");
 }
 
+// An exec names a process without a comm event; only a rename is an event row.
+TEST_F(AnalyzeExport, SqliteCommRowsAreRenamesNotTheNamesExecsGive) {
+  TraceBuilder builder(dir_.file("comm.pt"), 1000);
+  builder.fork(1 * kMs, 950, 1000);
+  builder.frame(2 * kMs, frames::exec(1000, 1000));
+  format::ProcessInfo info = execInfo(1000, {"python3", "server.py"});
+  info.comm = "python3";
+  builder.info(2 * kMs + 100 * kUs, info);
+  builder.fork(3 * kMs, 1000, 1001);
+  builder.frame(4 * kMs, frames::comm(1001, 1001, "worker-1"));
+  builder.exit(5 * kMs, 1001, 0, 1000);
+  builder.exit(6 * kMs, 1000, 0, 950);
+  builder.close();
+  std::string path = dir_.file("comm.db");
+  ASSERT_EQ(runAnalyze(dir_, "sqlite -o " + path + " " + dir_.file("comm.pt")), 0) << readText(dir_.file("stderr"));
+  Database db(path);
+  EXPECT_EQ(db.one("SELECT comm FROM processes WHERE pid = 1000"), "python3");
+  EXPECT_EQ(db.one("SELECT count(*) FROM events WHERE kind = 'comm'"), "1");
+  EXPECT_EQ(db.one("SELECT p.pid || ',' || e.detail FROM events e JOIN processes p ON p.id = e.process_id "
+                   "WHERE kind = 'comm'"),
+            "1001,worker-1");
+}
+
 TEST_F(AnalyzeExport, SqliteIsReadableWithTheShell) {
   if (!haveCommand("sqlite3")) GTEST_SKIP() << "the sqlite3 shell is not installed: CLI check skipped";
   std::string path = dir_.file("build.db");

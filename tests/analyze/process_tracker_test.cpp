@@ -507,6 +507,44 @@ TEST(ProcessTracker, AttributesAttachToTheProcess) {
   EXPECT_TRUE(process->has(kCoredumpEvent));
 }
 
+// su, a daemon dropping root: the child forks with its parent's ids and
+// changes them before (or without) an exec.
+TEST(ProcessTracker, AForkedChildHasItsParentsIdsSoItsFirstUidChangeIsFlagged) {
+  ProcessTracker tracker;
+  ProcEvent drop = procEvent(ProcEventType::uid, 3 * kMs);
+  drop.processPid = drop.processTgid = 20;
+  drop.ruid = drop.euid = 65534;
+  format::ProcessInfo root = execInfo(10, {"su"});
+  root.ruid = root.euid = 0;
+  Feeder(tracker) << exec(1 * kMs, 10);
+  Feeder(tracker).info(1 * kMs + 100'000, root);
+  Feeder(tracker) << fork(2 * kMs, 10, 20) << fork(2 * kMs, 10, 21) << drop;
+  Model model = tracker.finish();
+  const Process* dropped = only(model, 20);
+  EXPECT_TRUE(dropped->has(kCredentialsChanged));
+  EXPECT_EQ(dropped->ruid, 65534u);
+  EXPECT_EQ(dropped->rgid, 1000u);  // its parent's, unchanged
+  const Process* kept = only(model, 21);
+  EXPECT_FALSE(kept->has(kCredentialsChanged));
+  EXPECT_EQ(kept->ruid, 0u);
+}
+
+// A set-user-ID program (sudo) changes the ids at exec, with no uid event:
+// the exec's process info shows it.
+TEST(ProcessTracker, AnExecThatChangesTheIdsIsFlaggedByItsProcessInfo) {
+  ProcessTracker tracker;
+  format::ProcessInfo sudo = execInfo(20, {"sudo", "make", "install"});
+  sudo.euid = 0;
+  Feeder(tracker) << exec(1 * kMs, 10);
+  Feeder(tracker).info(1 * kMs + 100'000, execInfo(10, {"make"}));
+  Feeder(tracker) << fork(2 * kMs, 10, 20) << exec(3 * kMs, 20);
+  Feeder(tracker).info(3 * kMs + 100'000, sudo);
+  Model model = tracker.finish();
+  EXPECT_TRUE(only(model, 20)->has(kCredentialsChanged));
+  EXPECT_EQ(only(model, 20)->euid, 0u);
+  EXPECT_FALSE(only(model, 10)->has(kCredentialsChanged));
+}
+
 TEST(ProcessTracker, InvalidPidsAndUnknownEventsAreCountedAndIgnored) {
   ProcessTracker tracker;
   ProcEvent unknown = procEvent(ProcEventType::unknown, 1 * kMs);

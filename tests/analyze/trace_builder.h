@@ -44,6 +44,7 @@ class TraceBuilder {
     frame(t, frames::exec(pid, pid, stamp(t)));
     check(writer_->writeProcessInfo(t + 100 * kUs, execInfo(pid, std::move(argv), std::move(cwd))));
   }
+  void info(int64_t t, const format::ProcessInfo& info) { check(writer_->writeProcessInfo(t, info)); }
   void snapshot(int64_t t, std::vector<format::ProcessInfo> processes) {
     format::Snapshot snapshot;
     snapshot.processes = std::move(processes);

@@ -205,11 +205,12 @@ struct Process {
   std::optional<int> exitStatus;        // 0-255, for a normal exit
   std::optional<int> termSignal;        // the signal that killed it
   bool coreDumped = false;
+  bool renamed = false;                 // a comm event of its leader thread set `comm`
   ExecList execs;                       // in order; a snapshot process starts with its running image
   Image* inherited = nullptr;           // the parent's image at the fork (runs until the first exec)
   std::optional<uint32_t> ruid, euid, rgid, egid;
   std::optional<int32_t> tracerPid;     // the last tracer to attach
-  std::string comm;                     // the last comm event of its leader thread
+  std::string comm;                     // its name: the last comm event of its leader thread, or an exec's
   uint32_t flags = 0;
   uint32_t threadCount = 0;             // threads created during the trace
   Origin origin = Origin::fork;
