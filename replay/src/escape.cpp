@@ -139,6 +139,23 @@ void appendJsonEscape(Buffer& out, uint8_t c) {
   out.commit(6);
 }
 
+// A well-formed UTF-8 character as it is, but for the C1 controls (U+0080 to
+// U+009F) and U+2028/2029: valid JSON, yet line breaks to JavaScript before
+// ES2019 and to Python's str.splitlines(), which would split a JSON Lines
+// record. They go as \u escapes.
+void appendJsonCharacter(Buffer& out, std::string_view utf8) {
+  auto byte = [&](size_t k) { return uint8_t(utf8[k]); };
+  uint32_t code = 0;
+  if (utf8.size() == 2 && byte(0) == 0xC2 && byte(1) <= 0x9F) code = byte(1);
+  if (utf8.size() == 3 && byte(0) == 0xE2 && byte(1) == 0x80 && (byte(2) == 0xA8 || byte(2) == 0xA9))
+    code = 0x2000u | (byte(2) - 0x80u);
+  if (code == 0) return out.append(utf8);
+  char* at = out.reserve(6);
+  at[0] = '\\', at[1] = 'u';
+  for (int k = 0; k < 4; ++k) at[2 + k] = kHex[(code >> (12 - 4 * k)) & 15];
+  out.commit(6);
+}
+
 // The rest of a JSON string from `i`, the first byte to escape, on; and the
 // closing quote.
 [[gnu::noinline]] void appendJsonRest(Buffer& out, std::string_view text, size_t i) {
@@ -148,7 +165,7 @@ void appendJsonEscape(Buffer& out, uint8_t c) {
       appendJsonEscape(out, c);
       ++i;
     } else if (size_t n = utf8Length(text, i)) {
-      out.append(text.substr(i, n));
+      appendJsonCharacter(out, text.substr(i, n));
       i += n;
     } else {
       out.append("\\ufffd");

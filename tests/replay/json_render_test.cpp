@@ -178,6 +178,14 @@ TEST(JsonEscape, ValidUtf8StaysInvalidBytesBecomeReplacementCharacters) {
   EXPECT_EQ(json("latin1 caf\xe9!"), R"("latin1 caf\ufffd!")");
 }
 
+// Valid JSON either way, but a raw U+0085, U+2028 or U+2029 is a line break
+// to str.splitlines() and old JavaScript: one JSON Lines record must stay one line.
+TEST(JsonEscape, C1ControlsAndUnicodeLineSeparatorsAreEscaped) {
+  EXPECT_EQ(json("a\xc2\x85" "b\xc2\x80\xc2\x9f"), R"("a\u0085b\u0080\u009f")");
+  EXPECT_EQ(json("\xe2\x80\xa8|\xe2\x80\xa9"), R"("\u2028|\u2029")");
+  EXPECT_EQ(json("\xc2\xa0\xe2\x80\xa7\xe2\x80\xaa"), "\"\xc2\xa0\xe2\x80\xa7\xe2\x80\xaa\"");  // neighbours stay
+}
+
 TEST(JsonRender, ArgvWithAnyBytesIsValidJson) {
   TraceBuilder trace;
   trace.proc(1 * kSec, frames::exec(5, 5))
