@@ -26,7 +26,9 @@ Result<std::unique_ptr<FollowSource>> FollowSource::open(const std::string& path
 }
 
 FollowSource::FollowSource(std::string path, bool directory, FollowOptions options, format::TraceReader reader)
-    : path_(std::move(path)), directory_(directory), options_(std::move(options)), reader_(std::move(reader)) {}
+    : path_(std::move(path)), directory_(directory), options_(std::move(options)), reader_(std::move(reader)) {
+  if (!directory_ && !reader_->segments().empty()) fileUuid_ = reader_->segments().front().traceUuid;
+}
 
 Pull FollowSource::next(format::Record& record) {
   for (;;) {
@@ -50,6 +52,65 @@ void FollowSource::markDelivered() {
     auto& last = delivered_[segments[chunk.segment].path];
     last = std::max(last, chunk.offset);
   }
+  if (reader_->chunks().empty()) return;
+  const format::SegmentInfo& newest = segments[reader_->chunks().back().segment];
+  progress_ = Progress{newest.traceUuid, newest.segmentIndex, newest.path, newest.indexed};
+}
+
+// A recorder's --keep may delete segments before a slow follower reads them:
+// the rest of the segment it was reading, or whole segments after it. Their
+// events are lost to the follower, and it says so as damage.
+void FollowSource::checkSegmentsLost(const format::TraceReader& reader) {
+  if (!directory_ || !progress_) return;
+  const auto& segments = reader.segments();
+  bool tailLost = !progress_->complete && std::none_of(segments.begin(), segments.end(), [&](const auto& s) {
+    return s.path == progress_->path;
+  });
+  std::optional<uint32_t> next;
+  for (const auto& s : segments)
+    if (!s.headerDamaged && s.traceUuid == progress_->uuid && s.segmentIndex > progress_->index)
+      next = std::min(next.value_or(s.segmentIndex), s.segmentIndex);
+  uint32_t skipped = next ? *next - progress_->index - 1 : 0;
+  if (!tailLost && skipped == 0) return;
+  std::string what;
+  if (tailLost) what = "the end of segment " + std::to_string(progress_->index);
+  if (skipped > 0) {
+    if (!what.empty()) what += " and ";
+    what += skipped == 1 ? "segment " + std::to_string(progress_->index + 1)
+                         : "segments " + std::to_string(progress_->index + 1) + " to " + std::to_string(*next - 1);
+  }
+  bool several = tailLost + skipped > 1;
+  format::Damage damage{progress_->path, 0, DamageKind::missingSegment, 0,
+                        what + " of this recording " + (several ? "were" : "was") +
+                            " deleted (by the recorder's --keep) before --follow read " + (several ? "them" : "it") +
+                            ": " + (several ? "their" : "its") + " events are lost; keep more segments"};
+  progress_->complete = true;  // said once
+  if (!seenDamage_.emplace(damage.file, damage.offset, int(damage.kind)).second) return;
+  damage_.push_back(damage);
+  if (options_.onDamage) options_.onDamage(damage);
+}
+
+void FollowSource::endEarly(std::string why) {
+  endedEarly_ = true;
+  if (options_.onEnd) options_.onEnd(path_ + ": " + why);
+}
+
+// A single file deleted (by --keep, say) or replaced by a new recording
+// (a recorder started again on the same -o): nothing more will come of the
+// recording being followed.
+bool FollowSource::fileGoneOrReplaced(const Result<format::TraceReader>& reader) {
+  if (directory_) return false;
+  std::error_code ec;
+  if (!std::filesystem::exists(path_, ec)) {
+    endEarly("the file was deleted before the recorder closed it; following ends here");
+    return true;
+  }
+  if (reader && fileUuid_ && !reader->segments().empty() && reader->segments().front().traceUuid != *fileUuid_) {
+    endEarly("a new recording replaced the one being followed; following ends here (follow it again to read "
+             "the new one)");
+    return true;
+  }
+  return false;
 }
 
 void FollowSource::collectDamage() {
@@ -70,6 +131,7 @@ void FollowSource::collectDamage() {
 
 // A single file with its index and trailer: the recorder closed it for good.
 bool FollowSource::closed() const {
+  if (endedEarly_) return true;
   if (directory_) return false;
   return std::none_of(reader_->damage().begin(), reader_->damage().end(), [](const format::Damage& d) {
     return d.kind == DamageKind::notClosed || d.kind == DamageKind::truncated;
@@ -91,8 +153,10 @@ bool FollowSource::waitOrStop() {
 // reader is then positioned at the first of them.
 bool FollowSource::reopen() {
   auto reader = format::TraceReader::open(path_, options_.reader);
+  if (fileGoneOrReplaced(reader)) return false;
   if (!reader) return false;  // e.g. between a rotation's delete and create: look again later
   ++reopens_;
+  checkSegmentsLost(*reader);
   const auto& segments = reader->segments();
   const auto& chunks = reader->chunks();
   size_t first = chunks.size();

@@ -227,6 +227,11 @@ int Tool::runFollow(const std::string& path) {
   follow.poll = options_.poll;
   follow.stop = options_.stop;
   follow.onDamage = [this](const format::Damage& d) { say("damage: " + format::describe(d)); };
+  bool endedEarly = false;  // what the recording wrote after that is not read
+  follow.onEnd = [&](const std::string& why) {
+    say(why);
+    endedEarly = true;
+  };
   auto source = FollowSource::open(path, follow);
   if (!source) {
     say(source.error().message);
@@ -247,7 +252,7 @@ int Tool::runFollow(const std::string& path) {
     say(status.error().message);
     return kExitOutput;
   }
-  return (*source)->damage().empty() ? kExitOk : kExitDamaged;  // already reported as found
+  return (*source)->damage().empty() && !endedEarly ? kExitOk : kExitDamaged;  // already reported as found
 }
 
 int Tool::run() {

@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "proctape/replay/follow.h"
 #include "proctape/replay/tool.h"
 #include "replay_support.h"
 
@@ -480,7 +481,9 @@ TEST(Follow, AFlightRecorderDeletingOldSegmentsIsNoDamage) {
   TempDir dir;
   std::string path = dir.file("ring");
   auto writerOptions = deterministicOptions();
-  writerOptions.rotation = format::RotationOptions{600, 0, 2};  // keep only the newest two segments
+  // Keep only the newest three segments: several batches ahead of a follower
+  // that polls every 20 ms (one that fell further behind would report a loss).
+  writerOptions.rotation = format::RotationOptions{600, 0, 3};
   auto writer = format::TraceWriter::create(path, testMeta(), writerOptions);
   ASSERT_TRUE(writer.ok());
   std::atomic<bool> written{false};
@@ -513,7 +516,116 @@ TEST(Follow, AFlightRecorderDeletingOldSegmentsIsNoDamage) {
   EXPECT_EQ(last, 1039) << run.out;
   auto reader = format::TraceReader::open(path);
   ASSERT_TRUE(reader.ok());
-  EXPECT_EQ(reader->segments().size(), 2u) << "the test must prune segments";
+  EXPECT_EQ(reader->segments().size(), 3u) << "the test must prune segments";
+}
+
+// Pulls from `source` until it is idle (or ends); the sids it read, in order.
+std::vector<int32_t> drainSids(replay::FollowSource& source, replay::Pull* last = nullptr) {
+  std::vector<int32_t> sids;
+  format::Record record;
+  replay::Pull pull;
+  while ((pull = source.next(record)) == replay::Pull::record) {
+    const auto* frame = std::get_if<format::Frame>(&record.body);
+    if (frame && frame->bytes.size() >= 56) sids.push_back(int32_t(frame->bytes[52] | frame->bytes[53] << 8));
+  }
+  if (last) *last = pull;
+  return sids;
+}
+
+replay::FollowOptions pollEveryMillisecond() {
+  replay::FollowOptions options;
+  options.poll = std::chrono::milliseconds(1);
+  return options;
+}
+
+format::WriterOptions smallRing(size_t keep) {
+  auto options = deterministicOptions();
+  options.rotation = format::RotationOptions{600, 0, keep};  // a new segment every few batches
+  return options;
+}
+
+// Stepped by hand, so the timing is the test's: a follower that keeps up
+// reports nothing when the recorder prunes what it has read...
+TEST(FollowSource, PruningWhatWasReadIsNoLoss) {
+  TempDir dir;
+  auto writer = format::TraceWriter::create(dir.file("ring"), testMeta(), smallRing(2));
+  ASSERT_TRUE(writer.ok());
+  ASSERT_TRUE(writer->flush().ok());
+  auto source = replay::FollowSource::open(dir.file("ring"), pollEveryMillisecond());
+  ASSERT_TRUE(source.ok()) << source.error().message;
+  size_t read = 0;
+  for (int n = 0; n < 40; ++n) {
+    ASSERT_TRUE(writer->writeFrame((n + 1) * 10 * kMs, kProcSource, frames::sid(1000 + n, 1000 + n)).ok());
+    ASSERT_TRUE(writer->flush().ok());
+    read += drainSids(**source).size();
+  }
+  EXPECT_GT(writer->stats().segments, 4u) << "the test must rotate";
+  EXPECT_EQ(read, 40u);
+  EXPECT_TRUE((*source)->damage().empty()) << format::describe((*source)->damage().front());
+}
+
+// ...and one that falls behind says which segments it never saw.
+TEST(FollowSource, SegmentsPrunedBeforeTheFollowerReadThemAreALoss) {
+  TempDir dir;
+  auto writer = format::TraceWriter::create(dir.file("ring"), testMeta(), smallRing(2));
+  ASSERT_TRUE(writer.ok());
+  ASSERT_TRUE(writer->writeFrame(10 * kMs, kProcSource, frames::sid(1000, 1000)).ok());
+  ASSERT_TRUE(writer->flush().ok());
+  auto source = replay::FollowSource::open(dir.file("ring"), pollEveryMillisecond());
+  ASSERT_TRUE(source.ok()) << source.error().message;
+  EXPECT_EQ(drainSids(**source), std::vector<int32_t>{1000});
+  for (int n = 1; n < 40; ++n) {
+    ASSERT_TRUE(writer->writeFrame((n + 1) * 10 * kMs, kProcSource, frames::sid(1000 + n, 1000 + n)).ok());
+    ASSERT_TRUE(writer->flush().ok());
+  }
+  auto later = drainSids(**source);
+  ASSERT_FALSE(later.empty());
+  EXPECT_EQ(later.back(), 1039);
+  ASSERT_EQ((*source)->damage().size(), 1u);
+  const format::Damage& loss = (*source)->damage().front();
+  EXPECT_EQ(loss.kind, format::DamageKind::missingSegment);
+  EXPECT_NE(loss.detail.find("the end of segment 0 and segments 1 to "), std::string::npos) << loss.detail;
+  EXPECT_NE(loss.detail.find(" were deleted (by the recorder's --keep) before --follow read them"), std::string::npos)
+      << loss.detail;
+}
+
+TEST(FollowSource, EndsWhenTheFileIsDeletedOrReplacedByANewRecording) {
+  TempDir dir;
+  for (bool replace : {false, true}) {
+    std::string path = dir.file(replace ? "replaced.pt" : "deleted.pt");
+    // What a recorder killed mid-recording leaves: no index, no trailer.
+    {
+      auto writer = format::TraceWriter::create(dir.file("killed.pt"), testMeta(), deterministicOptions());
+      ASSERT_TRUE(writer.ok());
+      ASSERT_TRUE(writer->writeFrame(10 * kMs, kProcSource, frames::sid(1000, 1000)).ok());
+      ASSERT_TRUE(writer->flush().ok());
+      writeFile(path, readFile(dir.file("killed.pt")));
+      ASSERT_TRUE(writer->close().ok());
+    }
+    std::string why;
+    replay::FollowOptions options = pollEveryMillisecond();
+    options.onEnd = [&](const std::string& text) { why = text; };
+    auto source = replay::FollowSource::open(path, options);
+    ASSERT_TRUE(source.ok()) << source.error().message;
+    replay::Pull pull;
+    EXPECT_EQ(drainSids(**source, &pull), std::vector<int32_t>{1000});
+    EXPECT_EQ(pull, replay::Pull::idle);
+    std::optional<format::TraceWriter> next;
+    if (replace) {  // a recorder started again on the same -o: a new uuid
+      auto fresh = deterministicOptions();
+      fresh.deterministic = false;
+      auto writer = format::TraceWriter::create(path, testMeta(), fresh);
+      ASSERT_TRUE(writer.ok());
+      ASSERT_TRUE(writer->writeFrame(20 * kMs, kProcSource, frames::sid(2000, 2000)).ok());
+      ASSERT_TRUE(writer->flush().ok());
+      next.emplace(std::move(*writer));
+    } else {
+      std::filesystem::remove(path);
+    }
+    EXPECT_EQ(drainSids(**source, &pull), std::vector<int32_t>{});
+    EXPECT_EQ(pull, replay::Pull::end);
+    EXPECT_NE(why.find(replace ? "a new recording replaced" : "the file was deleted"), std::string::npos) << why;
+  }
 }
 
 TEST(Follow, SeesNewChunksWithinASecond) {

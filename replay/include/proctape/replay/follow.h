@@ -29,6 +29,9 @@ struct FollowOptions {
   std::chrono::milliseconds poll{200};         // how often to look for new chunks
   std::function<bool()> stop;                  // checked while waiting: true ends the follow
   std::function<void(const format::Damage&)> onDamage;  // each damage found, once
+  // Why following ended by itself before the trace was closed: the file was
+  // deleted, or a new recording replaced it.
+  std::function<void(const std::string&)> onEnd;
   format::ReaderOptions reader;
 };
 
@@ -56,6 +59,18 @@ class FollowSource final : public RecordSource {
   bool closed() const;
   bool waitOrStop();
   bool reopen();
+  void checkSegmentsLost(const format::TraceReader& reader);
+  bool fileGoneOrReplaced(const Result<format::TraceReader>& reader);
+  void endEarly(std::string why);
+
+  // The segment of the last chunk delivered, and whether that chunk was its
+  // last (the segment was closed, with its index, when it was read).
+  struct Progress {
+    format::TraceUuid uuid{};
+    uint32_t index = 0;
+    std::string path;
+    bool complete = false;
+  };
 
   std::string path_;
   bool directory_;
@@ -66,6 +81,9 @@ class FollowSource final : public RecordSource {
   std::vector<format::Damage> damage_;
   bool drained_ = false;
   uint64_t reopens_ = 0;
+  std::optional<Progress> progress_;
+  std::optional<format::TraceUuid> fileUuid_;  // a single file: the recording it held when opened
+  bool endedEarly_ = false;
 };
 
 }  // namespace proctape::replay
