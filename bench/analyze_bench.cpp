@@ -247,7 +247,7 @@ RunCost loadInProcess(const std::string& path, ModelFacts* facts = nullptr) {
     for (const auto& p : trace->model.processes)
       for (const auto& exec : p.execs) facts->execs += exec.timeNs.has_value();
     pa::ProcessTree tree(trace->model);
-    auto scope = pa::selectScope(trace->model, tree, {}, trace->commandPid());
+    auto scope = pa::selectScope(trace->model, tree, {}, trace->recordings);
     if (scope) facts->inScope = scope->count;
   }
   return {seconds(start, end), 0, 0};

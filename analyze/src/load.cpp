@@ -80,6 +80,15 @@ std::optional<LossNotice> locateDamage(const format::Damage& damage, const std::
 
 namespace {
 
+// A meta record of another recording than the last: the processes its
+// records make come after those of the one before.
+void noteRecording(const replay::EventStream& stream, const ProcessTracker& tracker,
+                   std::vector<Recording>& recordings) {
+  const auto& meta = stream.meta();
+  if (!meta || (!recordings.empty() && recordings.back().uuid == meta->traceUuid)) return;
+  recordings.push_back({meta->traceUuid, meta->commandPid, ProcessId(tracker.model().processes.size() + 1)});
+}
+
 // Damage that loses no record (format::losesRecords) is counted, by kind.
 Counter noticeCounter(format::DamageKind kind) {
   switch (kind) {
@@ -111,6 +120,7 @@ Result<AnalyzedTrace> loadTrace(const std::string& path, const LoadOptions& opti
       anchor = stream.anchor();
       if (anchor) tracker.onClocks(*anchor);
     }
+    noteRecording(stream, tracker, trace.recordings);
     feed(tracker, stream, *event);
   }
   if (stream.stats().firstTimeNs) tracker.setSpan(*stream.stats().firstTimeNs, *stream.stats().lastTimeNs);

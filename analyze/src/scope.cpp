@@ -13,6 +13,41 @@ ProcessId firstIncarnation(const Model& model, int32_t pid) {
   return 0;
 }
 
+// The first incarnation of `pid` among the processes made from id `from` on.
+ProcessId firstIncarnationFrom(const Model& model, int32_t pid, ProcessId from) {
+  for (size_t i = from ? from - 1 : 0; i < model.processes.size(); ++i)
+    if (model.processes[i].pid == pid) return model.processes[i].id;
+  return 0;
+}
+
+// The recorded commands as roots, in the order of their recordings, and the
+// description: "command pid 4242", or "command pids 4242, 5120 (2
+// recordings)"; with none found, what was looked for.
+void commandRoots(const Model& model, std::span<const Recording> recordings, Scope& scope) {
+  std::string found, missing;
+  size_t commands = 0;
+  for (const auto& recording : recordings) {
+    if (recording.commandPid <= 0) continue;
+    ++commands;
+    std::string pid = std::to_string(recording.commandPid);
+    ProcessId root = firstIncarnationFrom(model, recording.commandPid, recording.firstProcessId);
+    if (root && std::find(scope.roots.begin(), scope.roots.end(), root) == scope.roots.end()) {
+      scope.roots.push_back(root);
+      found += (found.empty() ? "" : ", ") + pid;
+    } else if (!root) {
+      missing += (missing.empty() ? "" : ", ") + pid;
+    }
+  }
+  if (commands == 0) return;
+  if (scope.roots.empty()) {
+    scope.description = "all processes (the recorded command's pid " + missing + " is not in the trace)";
+    return;
+  }
+  scope.description = (scope.roots.size() == 1 ? "command pid " : "command pids ") + found;
+  if (commands > 1) scope.description += " (" + std::to_string(commands) + " recordings)";
+  if (!missing.empty()) scope.description += "; the command pid " + missing + " is not in the trace";
+}
+
 void addSubtree(const ProcessTree& tree, ProcessId root, Scope& scope) {
   std::vector<ProcessId> stack{root};
   while (!stack.empty()) {
@@ -44,33 +79,35 @@ ProcessTree::ProcessTree(const Model& model) : first_(model.processes.size() + 2
 }
 
 Result<Scope> selectScope(const Model& model, const ProcessTree& tree, const ScopeOptions& options,
-                          int32_t commandPid) {
+                          std::span<const Recording> recordings) {
   Scope scope;
   scope.included.assign(model.processes.size() + 1, false);
-  ProcessId root = 0;
   if (!options.all && options.rootPid) {
-    root = firstIncarnation(model, *options.rootPid);
+    ProcessId root = firstIncarnation(model, *options.rootPid);
     if (!root)
       return Error{"pid " + std::to_string(*options.rootPid) +
                    " does not appear in the trace: pick another --root (see `proctape-analyze processes --all`)"};
     scope.description = "pid " + std::to_string(*options.rootPid) + " (--root)";
-  } else if (!options.all && commandPid > 0) {
-    root = firstIncarnation(model, commandPid);
-    scope.description = root ? "command pid " + std::to_string(commandPid)
-                             : "all processes (the recorded command's pid " + std::to_string(commandPid) +
-                                   " is not in the trace)";
-  } else {
-    scope.description = "all processes";
-  }
-  if (root) {
     scope.roots.push_back(root);
-    addSubtree(tree, root, scope);
+  } else if (!options.all) {
+    commandRoots(model, recordings, scope);
+  }
+  if (!scope.roots.empty()) {
+    for (ProcessId root : scope.roots) addSubtree(tree, root, scope);
     return scope;
   }
+  if (scope.description.empty()) scope.description = "all processes";
   auto tops = tree.children(0);
   scope.roots.assign(tops.begin(), tops.end());
   for (ProcessId top : scope.roots) addSubtree(tree, top, scope);
   return scope;
+}
+
+Result<Scope> selectScope(const Model& model, const ProcessTree& tree, const ScopeOptions& options,
+                          int32_t commandPid) {
+  Recording recording;
+  recording.commandPid = commandPid;
+  return selectScope(model, tree, options, std::span<const Recording>(&recording, 1));
 }
 
 std::vector<TreeEntry> walkTree(const ProcessTree& tree, const Scope& scope) {

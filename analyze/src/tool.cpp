@@ -64,7 +64,7 @@ int Tool::load() {
 int Tool::scope() {
   for (size_t i = 0; i < traces_.size(); ++i) {
     ProcessTree tree(traces_[i].model);
-    auto scope = selectScope(traces_[i].model, tree, options_.scope, traces_[i].commandPid());
+    auto scope = selectScope(traces_[i].model, tree, options_.scope, traces_[i].recordings);
     if (!scope) {
       say(traces_[i].path + ": " + scope.error().message);
       continue;

@@ -1,5 +1,6 @@
 #include "report.h"
 
+#include <algorithm>
 #include <ctime>
 #include <optional>
 #include <vector>
@@ -93,6 +94,15 @@ void describeSegments(std::string& out, const format::TraceReader& reader) {
              (s.indexed ? ", indexed" : ", no index"));
   }
   line(out, "chunks", std::to_string(reader.chunks().size()));
+  // A recorder started again into the same directory adds a recording.
+  std::vector<format::TraceUuid> uuids;
+  for (const auto& s : segments)
+    if (!s.headerDamaged && std::find(uuids.begin(), uuids.end(), s.traceUuid) == uuids.end())
+      uuids.push_back(s.traceUuid);
+  if (uuids.size() > 1)
+    line(out, "recordings",
+         std::to_string(uuids.size()) + ", read one after the other: uuid, host, recorder and sources above are the "
+         "first one's, and the time span runs across the pauses between them");
 }
 
 struct Scan {

@@ -94,6 +94,35 @@ constexpr const char* kTreeAllGolden = R"(# DIR/build.pt (host testhost): all pr
  ?   cron -f  [pid 2000, open]
 )";
 
+// A recorder started again into the same directory: two recordings, each
+// with its command (the second reuses the first's pid for something else).
+TEST_F(AnalyzeTool, ADirectoryOfTwoRecordingsScopesToBothCommands) {
+  std::filesystem::create_directory(dir_.file("ring"));
+  {
+    TraceBuilder first(dir_.file("ring/20260101T000000.000000000Z-000000.pt"), 1000);
+    first.fork(10 * kMs, 950, 1000);
+    first.exec(11 * kMs, 1000, {"make", "-j2"});
+    first.exit(20 * kMs, 1000, 0, 950);
+    first.close();
+  }
+  {
+    auto random = deterministicOptions();
+    random.deterministic = false;  // another uuid: another recording
+    TraceBuilder second(dir_.file("ring/20260101T000100.000000000Z-000000.pt"), 2000, random);
+    second.fork(30 * kMs, 1, 1000);  // pid 1000 again, outside the second command
+    second.exit(31 * kMs, 1000, 0, 1);
+    second.fork(40 * kMs, 951, 2000);
+    second.exec(41 * kMs, 2000, {"ninja"});
+    second.exit(50 * kMs, 2000, 0, 951);
+    second.close();
+  }
+  ToolRun run = analyze(dir_, "tree " + dir_.file("ring"));
+  EXPECT_EQ(run.code, 0) << run.err;
+  EXPECT_EQ(lineOf(run.out, 0), "# DIR/ring (host testhost): command pids 1000, 2000 (2 recordings), 2 processes");
+  EXPECT_TRUE(contains(run.out, "make -j2  [pid 1000, ")) << run.out;
+  EXPECT_TRUE(contains(run.out, "ninja  [pid 2000, ")) << run.out;
+}
+
 TEST_F(AnalyzeTool, TreeAllShowsSnapshotParentsAndOpenProcesses) {
   ToolRun run = analyze(dir_, "tree --all " + trace_);
   EXPECT_EQ(run.code, 0) << run.err;

@@ -143,6 +143,28 @@ TEST(Tool, InfoSpanEndsThroughTheAnchorInForceThere) {
       << run.out;
 }
 
+// A recorder started again into the same directory: --info says the
+// directory holds two recordings, not only the first one it describes.
+TEST(Tool, InfoCountsTheRecordingsOfADirectory) {
+  TempDir dir;
+  std::filesystem::create_directory(dir.file("ring"));
+  for (bool second : {false, true}) {
+    auto options = deterministicOptions();
+    options.deterministic = !second;  // the second gets a uuid of its own
+    auto writer = format::TraceWriter::create(
+        dir.file(second ? "ring/20260101T000100.000000000Z-000000.pt" : "ring/20260101T000000.000000000Z-000000.pt"),
+        testMeta(), options);
+    ASSERT_TRUE(writer.ok());
+    ASSERT_TRUE(writer->writeFrame(10 * kMs, kProcSource, frames::sid(1, 1)).ok());
+    ASSERT_TRUE(writer->close().ok());
+  }
+  auto options = textOf(dir.file("ring"));
+  options.info = true;
+  auto run = runTool(options, dir);
+  EXPECT_EQ(run.code, replay::kExitOk) << run.errors;
+  EXPECT_NE(run.out.find("\nrecordings   2, read one after the other"), std::string::npos) << run.out;
+}
+
 TEST(Tool, SpeedPacesByCaptureTime) {
   TraceBuilder trace;
   trace.proc(1 * kSec, frames::sid(1, 1)).proc(1 * kSec + 200 * kMs, frames::sid(2, 2)).proc(1 * kSec + 400 * kMs, frames::sid(3, 3));

@@ -24,10 +24,11 @@ struct AnalyzedTrace {
   std::string path;
   std::optional<format::Meta> meta;    // the first segment's, when readable
   std::vector<format::Damage> damage;  // everything the reader reported
+  std::vector<Recording> recordings;   // in reading order
   Model model;
 
   std::string host() const { return meta ? meta->hostname : std::string(); }
-  int32_t commandPid() const { return meta ? meta->commandPid : 0; }
+  int32_t commandPid() const { return meta ? meta->commandPid : 0; }  // the first recording's
 };
 
 // Reads the trace file or segment directory at `path` to its end. Fails only

@@ -192,6 +192,14 @@ const char* toString(ProcessFlag flag);
 // How a process first showed up (for the counters of processes seen without a fork).
 enum class Origin : uint8_t { fork, snapshot, exec, exit, parent, other };
 
+// One recording of a trace. A segment directory may hold several (a
+// recorder started again into it): each has its own uuid and command.
+struct Recording {
+  format::TraceUuid uuid{};
+  int32_t commandPid = 0;        // 0: a system-wide recording
+  ProcessId firstProcessId = 1;  // the processes the model made from its records have ids from here on
+};
+
 struct Process {
   ProcessId id = 0;
   int32_t pid = 0;

@@ -45,10 +45,14 @@ struct Scope {
   bool contains(ProcessId id) const { return id < included.size() && included[id]; }
 };
 
-// Picks the processes in scope. `commandPid` is the trace's Meta::commandPid
-// (0: none). Fails only when --root names a pid the trace never shows; a
-// commandPid missing from the trace falls back to every process, and the
-// description says so.
+// Picks the processes in scope. By default, the subtree of each recording's
+// command (Recording::commandPid, 0: none; the first incarnation of that pid
+// among the processes the recording made). Fails only when --root names a
+// pid the trace never shows; if no recorded command is in the trace, every
+// process is in scope, and the description says so.
+Result<Scope> selectScope(const Model& model, const ProcessTree& tree, const ScopeOptions& options,
+                          std::span<const Recording> recordings);
+// The same for a trace of one recording whose command is `commandPid`.
 Result<Scope> selectScope(const Model& model, const ProcessTree& tree, const ScopeOptions& options,
                           int32_t commandPid);
 
