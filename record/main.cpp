@@ -32,6 +32,7 @@ struct RawOptions {
   std::string rotateSize;
   std::string rotateTime;
   size_t keep = 0;
+  bool keepGiven = false;
   bool noEnrich = false;
   bool noSnapshot = false;
   bool print = false;
@@ -117,8 +118,9 @@ void addOptions(CLI::App& app, RecorderOptions& o, RawOptions& raw) {
   app.add_option("--max-events", o.maxEvents, "Stop after this many events")->check(CLI::PositiveNumber);
   app.add_option("--rotate-size", raw.rotateSize, "Start a new segment after this many bytes (e.g. 100M)");
   app.add_option("--rotate-time", raw.rotateTime, "Start a new segment after this long (e.g. 10m)");
-  app.add_option("--keep", raw.keep, "Keep only the newest N segments (a flight recorder)")
-      ->check(CLI::Range(size_t(0), size_t(1'000'000)));
+  app.add_option("--keep", raw.keep, "Keep only the newest N segments (a flight recorder; 0: all)")
+      ->check(CLI::Range(size_t(0), size_t(1'000'000)))
+      ->each([&raw](const std::string&) { raw.keepGiven = true; });
   app.add_option("--compression-level", o.compressionLevel, "zstd level: 1 (fastest) to 19; -7 to -1 faster still")
       ->check(CLI::Range(-7, 19))
       ->default_val(3);
@@ -162,8 +164,10 @@ std::string finish(RecorderOptions& o, const RawOptions& raw) {
   o.enrich = !raw.noEnrich;
   if (!o.enrich && o.enrichMaxPerSecond) return "--enrich-max-rate has no effect with --no-enrich: give one of them";
   o.snapshot = !raw.noSnapshot;
-  bool rotate = !raw.rotateSize.empty() || !raw.rotateTime.empty() || raw.keep > 0 ||
-                std::filesystem::is_directory(o.output);
+  bool limited = !raw.rotateSize.empty() || !raw.rotateTime.empty();
+  if (raw.keepGiven && !limited)
+    return "--keep needs --rotate-size or --rotate-time: without them the recording is one segment";
+  bool rotate = limited || std::filesystem::is_directory(o.output);
   if (rotate) {
     format::RotationOptions rotation;
     if (!raw.rotateSize.empty()) {

@@ -205,10 +205,18 @@ Status TraceWriter::Impl::writeBytes(std::span<const uint8_t> bytes) {
 // (/dev/stdout, /proc/self/fd/N); fs.protected_symlinks (on by default in
 // Debian) keeps root from following another user's link in /tmp and the like.
 Status TraceWriter::Impl::createPrivateFile(const std::string& file) {
-  fd.reset(::open(file.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+  // O_NONBLOCK: opening a FIFO nobody reads would block, past every signal
+  // and --duration; it fails with ENXIO instead. Writes block again below.
+  fd.reset(::open(file.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0600));
+  if (!fd.valid() && errno == ENXIO)
+    return fail(file + ": a FIFO that nobody reads yet; start its reader first");
+  if (!fd.valid() && errno == EISDIR && !file.empty() && file.back() == '/')
+    return fail(file + ": cannot create the trace file: it names a directory (a trailing /); give a file name, or "
+                       "--rotate-size or --rotate-time for a directory of segments");
   if (!fd.valid())
     return fail(file + ": cannot create the trace file: " + errnoText(errno) +
                 " (check that the directory exists and is writable)");
+  if (int flags = ::fcntl(fd.get(), F_GETFL); flags >= 0) ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK);
   struct stat st {};
   if (::fstat(fd.get(), &st) == 0 && !S_ISREG(st.st_mode)) return okStatus();
   if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
@@ -329,7 +337,8 @@ void TraceWriter::Impl::pruneSegments() {
     --count;
   }
   while (count > options.rotation->keep && !finishedSegments.empty()) {
-    fs::remove(finishedSegments.front(), ignored);
+    uintmax_t size = fs::file_size(finishedSegments.front(), ignored);
+    if (fs::remove(finishedSegments.front(), ignored) && size != uintmax_t(-1)) stats.prunedBytes += size;
     finishedSegments.erase(finishedSegments.begin());
     --count;
   }

@@ -2,6 +2,7 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "proctape/record/units.h"
@@ -26,6 +27,7 @@ std::string grouped(uint64_t value) {
 
 std::string statusLine(const SharedStats& stats, int64_t elapsedNs, uint64_t eventsPerSecond) {
   uint64_t file = get(stats.fileBytes);
+  uint64_t onDisk = file - std::min(file, get(stats.prunedBytes));  // a ring keeps only its newest segments
   uint64_t drops = get(stats.lostKnown) + get(stats.unknownGaps);
   char ratio[32] = "-";
   if (file > 0) std::snprintf(ratio, sizeof ratio, "%.1fx", double(get(stats.rawBytes)) / double(file));
@@ -33,7 +35,7 @@ std::string statusLine(const SharedStats& stats, int64_t elapsedNs, uint64_t eve
   std::snprintf(line, sizeof line, "%5llds  %s events  %s/s  drops %s%s  %s on disk  ratio %s",
                 static_cast<long long>(elapsedNs / 1'000'000'000), grouped(get(stats.events)).c_str(),
                 grouped(eventsPerSecond).c_str(), grouped(drops).c_str(), get(stats.unknownGaps) ? "+" : "",
-                formatBytes(file).c_str(), ratio);
+                formatBytes(onDisk).c_str(), ratio);
   return line;
 }
 

@@ -28,6 +28,7 @@ struct SharedStats {
   Counter filtered{0};      // frames left out by --events (user-space filtering)
   Counter overLimit{0};     // frames left out after --max-events
   Counter fileBytes{0};
+  Counter prunedBytes{0};  // of fileBytes, in segments --keep deleted
   Counter rawBytes{0};
   Counter gaps{0};
   Counter lostKnown{0};

@@ -236,6 +236,7 @@ void TraceSink::publish() {
   // failed rotation is kept.
   stats_.events.store(failed_ ? stats.framesWritten : events_, std::memory_order_relaxed);
   stats_.fileBytes.store(stats.fileBytes, std::memory_order_relaxed);
+  stats_.prunedBytes.store(stats.prunedBytes, std::memory_order_relaxed);
   stats_.rawBytes.store(stats.rawBytes, std::memory_order_relaxed);
   const auto& loss = loss_.totals();
   stats_.gaps.store(loss.gaps, std::memory_order_relaxed);

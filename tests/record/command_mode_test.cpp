@@ -192,6 +192,7 @@ TEST_F(LiveRecorder, MistypedOptionsAndBadValuesAreRefusedBeforeAnythingRuns) {
       {"--duration", "1s", "--", "true"},     // a command ends the recording itself
       {"--duration", "0"},
       {"--keep", "-1"},
+      {"--keep", "3"},                        // without a rotation limit: one segment, nothing to keep
       {"--rotate-size", "0"},
       {"--rcvbuf", "0"},
       {"--compression-level", "100"},

@@ -6,6 +6,8 @@
 #include "proctape/format/netlink.h"
 #include "proctape/record/proc_connector.h"
 #include "proctape/record/units.h"
+#include "report.h"
+#include "shared.h"
 
 namespace proctape::record {
 namespace {
@@ -83,6 +85,20 @@ TEST(BuildMcastMessage, ClassicAndProcInputLayouts) {
   uint16_t cnLength = 0;
   std::memcpy(&cnLength, input.data() + 16 + 16, 2);
   EXPECT_EQ(cnLength, 8u);
+}
+
+// A flight recorder's ring holds only its newest segments: what --keep
+// deleted is no longer on disk, though it was written.
+TEST(StatusLine, OnDiskLeavesOutThePrunedSegments) {
+  SharedStats stats;
+  stats.events = 1234;
+  stats.fileBytes = 40960;
+  stats.prunedBytes = 36864;
+  stats.rawBytes = 409600;
+  std::string line = statusLine(stats, 3'000'000'000, 400);
+  EXPECT_NE(line.find("4.0 KiB on disk"), std::string::npos) << line;
+  EXPECT_NE(line.find("ratio 10.0x"), std::string::npos) << line;  // of everything written
+  EXPECT_NE(line.find("1,234 events"), std::string::npos) << line;
 }
 
 }  // namespace

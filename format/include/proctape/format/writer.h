@@ -51,6 +51,7 @@ struct WriterStats {
   uint64_t framesWritten = 0;  // of them, those in chunks written whole to disk
   uint64_t rawBytes = 0;       // uncompressed Cap'n Proto bytes
   uint64_t fileBytes = 0;      // bytes written to disk, all segments
+  uint64_t prunedBytes = 0;    // of them, in segments --keep deleted since
   uint64_t segments = 0;
 };
 
