@@ -6,15 +6,9 @@
 namespace proctape::analyze {
 namespace {
 
-// The first incarnation of `pid`: the one the trace shows earliest.
-ProcessId firstIncarnation(const Model& model, int32_t pid) {
-  for (const auto& process : model.processes)
-    if (process.pid == pid) return process.id;
-  return 0;
-}
-
-// The first incarnation of `pid` among the processes made from id `from` on.
-ProcessId firstIncarnationFrom(const Model& model, int32_t pid, ProcessId from) {
+// The first incarnation of `pid` among the processes made from id `from` on
+// (ids follow the order the trace shows them in).
+ProcessId firstIncarnation(const Model& model, int32_t pid, ProcessId from = 1) {
   for (size_t i = from ? from - 1 : 0; i < model.processes.size(); ++i)
     if (model.processes[i].pid == pid) return model.processes[i].id;
   return 0;
@@ -30,7 +24,7 @@ void commandRoots(const Model& model, std::span<const Recording> recordings, Sco
     if (recording.commandPid <= 0) continue;
     ++commands;
     std::string pid = std::to_string(recording.commandPid);
-    ProcessId root = firstIncarnationFrom(model, recording.commandPid, recording.firstProcessId);
+    ProcessId root = firstIncarnation(model, recording.commandPid, recording.firstProcessId);
     if (root && std::find(scope.roots.begin(), scope.roots.end(), root) == scope.roots.end()) {
       scope.roots.push_back(root);
       found += (found.empty() ? "" : ", ") + pid;

@@ -108,7 +108,8 @@ struct TraceWriter::Impl {
   UniqueFd fd;
   std::string segmentPath;
   // With rotation: the directory, locked for as long as this writer lives,
-  // and the segments this writer finished, oldest first.
+  // and, with `keep`, the segments this writer finished and has not pruned,
+  // oldest first.
   UniqueFd directoryLock;
   std::string firstSegmentName;
   std::vector<fs::path> finishedSegments;
@@ -304,7 +305,9 @@ Status TraceWriter::Impl::finishSegment() {
   if (::fdatasync(fd.get()) != 0 && errno != EINVAL)
     return fail(segmentPath + ": fdatasync failed: " + errnoText(errno));
   fd.reset();
-  if (options.rotation) finishedSegments.push_back(segmentPath);
+  // Only a ring needs them, and it holds at most `keep` (a list of every
+  // segment would grow for as long as a recorder runs).
+  if (options.rotation && options.rotation->keep > 0) finishedSegments.push_back(segmentPath);
   return okStatus();
 }
 

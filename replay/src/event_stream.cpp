@@ -229,7 +229,10 @@ Event& EventStream::push(EventType type, int64_t timeNs) {
   event.type = type;
   event.timeNs = timeNs;
   event.wallNs.reset();
-  if (anchor_) event.wallNs = detail::wallOf(*anchor_, timeNs);  // empty if it does not fit
+  if (anchor_)
+    event.wallNs = detail::wallOf(*anchor_, timeNs);  // empty if it does not fit
+  else
+    ++stats_.eventsWithoutAnchor;
   event.sourceId = 0;
   event.family = 0;
   event.frameNumber = 0;

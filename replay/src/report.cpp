@@ -109,6 +109,7 @@ struct Scan {
   StreamStats stats;
   std::optional<format::ClockAnchor> firstAnchor;
   std::optional<format::ClockAnchor> lastAnchor;  // in force at the end
+  std::optional<int64_t> startNs;                 // the start the time column counts from
   std::vector<std::string> gaps;
   uint64_t gapCount = 0;
   uint64_t lost = 0;
@@ -146,6 +147,7 @@ Scan scan(format::TraceReader& reader) {
   }
   result.stats = stream.stats();
   result.lastAnchor = stream.anchor();
+  result.startNs = stream.startNs();
   return result;
 }
 
@@ -153,11 +155,14 @@ void describeEvents(std::string& out, const Scan& s) {
   const auto& st = s.stats;
   line(out, "records", std::to_string(st.records) + " (" + std::to_string(st.frames) + " frames)");
   if (st.firstTimeNs && st.lastTimeNs) {
-    std::string span = seconds(subClamped(*st.lastTimeNs, *st.firstTimeNs)) + " s";
+    // From the time column's zero (which takes in the kernel times of the
+    // first events, a little before their capture) to the last capture.
+    int64_t first = std::min(*st.firstTimeNs, s.startNs.value_or(*st.firstTimeNs));
+    std::string span = seconds(subClamped(*st.lastTimeNs, first)) + " s";
     if (s.firstAnchor) {
       // Each end through the anchor in force there, as event times are
       // (a clock step during the recording moves the later ones).
-      span += ", " + wallText(wallOf(*s.firstAnchor, *st.firstTimeNs)) + " to " +
+      span += ", " + wallText(wallOf(*s.firstAnchor, first)) + " to " +
               wallText(wallOf(s.lastAnchor.value_or(*s.firstAnchor), *st.lastTimeNs));
     }
     line(out, "time span", span);
@@ -206,21 +211,41 @@ Report describeTrace(const std::string& name, format::TraceReader& reader) {
   return report;
 }
 
+namespace {
+
+// Chunks the reader found but could not read: corrupt, or cut off by the
+// end of the file (their damage is reported at the chunk's own offset).
+size_t unreadableChunks(const format::TraceReader& reader) {
+  size_t count = 0;
+  for (const auto& chunk : reader.chunks()) {
+    const std::string& file = reader.segments()[chunk.segment].path;
+    count += std::any_of(reader.damage().begin(), reader.damage().end(), [&](const format::Damage& d) {
+      return d.file == file && d.offset == chunk.offset &&
+             (d.kind == format::DamageKind::corruptChunk || d.kind == format::DamageKind::truncated);
+    });
+  }
+  return count;
+}
+
+}  // namespace
+
 Report verifyTrace(const std::string& name, format::TraceReader& reader) {
   Scan result = scan(reader);
   const auto& damage = reader.damage();
   uint64_t errors = result.stats.events[size_t(EventType::decodeError)];
   Report report;
   report.damaged = !damage.empty() || errors != 0;
-  std::string counts = std::to_string(result.stats.records) + " records (" + std::to_string(result.stats.frames) +
-                       " frames) in " + std::to_string(reader.chunks().size()) + " chunks of " +
-                       std::to_string(reader.segments().size()) +
-                       (reader.segments().size() == 1 ? " segment" : " segments");
+  std::string records = std::to_string(result.stats.records) + " records (" + std::to_string(result.stats.frames) +
+                        " frames) in ";
+  std::string segments =
+      std::to_string(reader.segments().size()) + (reader.segments().size() == 1 ? " segment" : " segments");
+  size_t chunks = reader.chunks().size();
   if (!report.damaged) {
-    report.text = name + ": intact: " + counts + "\n";
+    report.text = name + ": intact: " + records + std::to_string(chunks) + " chunks of " + segments + "\n";
     return report;
   }
-  report.text = name + ": damaged: " + counts + " could be read\n";
+  report.text = name + ": damaged: " + records + std::to_string(chunks - unreadableChunks(reader)) + " of the " +
+                std::to_string(chunks) + " chunks of " + segments + " could be read\n";
   for (const auto& d : damage) report.text += "  " + format::describe(d) + "\n";
   if (errors) {
     report.text += "  " + std::to_string(errors) + " netlink messages did not decode:\n";

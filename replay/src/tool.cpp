@@ -93,7 +93,7 @@ class Tool {
   int runReport(format::TraceReader& reader, const TraceInput& input, OutputFile& out);
   int runReplay(format::TraceReader& reader, const TraceInput& input, OutputFile& out);
   int runFollow(const std::string& path);
-  void warnOfWallBoundsWithoutClock(const Result<ReplaySummary>& result) const;
+  void warnOfTimesWithoutClock(const Result<ReplaySummary>& result) const;
   int finish(const Result<ReplaySummary>& result, const std::vector<format::Damage>& damage, const TraceInput& input,
              OutputFile& out);
   ReplayOptions replayOptions() const;
@@ -207,19 +207,31 @@ int Tool::runReplay(format::TraceReader& reader, const TraceInput& input, Output
   FdSink sink(out.fd(), out.name());
   ReaderSource source(reader);
   auto result = replay(source, replayOptions(), sink);
-  warnOfWallBoundsWithoutClock(result);
+  warnOfTimesWithoutClock(result);
   return finish(result, reader.damage(), input, out);
 }
 
-// Wall-clock bounds compare wall times, which come from the trace's clock
-// anchors (its meta record or clocks records): without one, nothing matches.
-// Say so instead of printing nothing without a word.
-void Tool::warnOfWallBoundsWithoutClock(const Result<ReplaySummary>& result) const {
+// Wall-clock times come from the trace's clock anchors (its meta record or
+// clocks records). Events before the first one (all of them when the meta
+// record is lost and no clocks record follows) have none: a wall-clock bound
+// cannot place them, and pcap, which must give every packet a time, gives
+// them their capture time since boot. Say so rather than print nothing, or
+// 1970, without a word.
+void Tool::warnOfTimesWithoutClock(const Result<ReplaySummary>& result) const {
+  if (!result || result->stats.eventsWithoutAnchor == 0) return;
   const FilterOptions& f = options_.filter;
   bool wallBound = (f.since && f.since->wall) || (f.until && f.until->wall);
-  if (!result || !wallBound || result->stats.metaRecords > 0 || result->stats.clockRecords > 0) return;
-  say("the trace has no clock anchor (no meta or clocks record), so it has no wall-clock times and the "
-      "wall-clock --since/--until matched nothing; give seconds from the trace's start instead");
+  bool pcap = options_.format == Format::pcap;
+  if (!wallBound && !pcap) return;
+  const StreamStats& stats = result->stats;
+  std::string which = stats.metaRecords == 0 && stats.clockRecords == 0
+                          ? "the trace has no clock anchor (no meta or clocks record), so it has no wall-clock times"
+                          : std::to_string(stats.eventsWithoutAnchor) +
+                                " events came before the trace's first clock anchor (its meta record is damaged), so "
+                                "they have no wall-clock time";
+  if (wallBound)
+    say(which + ": the wall-clock --since/--until matched none of them; give seconds from the trace's start instead");
+  if (pcap) say(which + ": their pcap timestamps are capture times since boot, counted from 1970");
 }
 
 int Tool::runFollow(const std::string& path) {

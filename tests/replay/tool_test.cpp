@@ -99,7 +99,9 @@ TEST(Tool, CorruptChunkPrintsEveryReadableEventThenTheDamage) {
   verify.verify = true;
   run = runTool(verify, trace.dir());
   EXPECT_EQ(run.code, replay::kExitDamaged);
-  EXPECT_NE(run.out.find(": damaged: "), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find(": damaged: 7 records (6 frames) in 3 of the 4 chunks of 1 segment could be read\n"),
+            std::string::npos)
+      << run.out;
   EXPECT_NE(run.out.find("corrupt chunk"), std::string::npos) << run.out;
   auto info = textOf(path);
   info.info = true;
@@ -129,6 +131,36 @@ TEST(Tool, WallClockBoundsWithoutAClockAnchorSayWhyNothingMatched) {
   run = runTool(options, trace.dir());
   EXPECT_EQ(run.out.substr(0, 16), "sid(): ? (5, 5)\n") << run.out;
   EXPECT_EQ(run.errors.find("has no clock anchor"), std::string::npos) << run.errors;
+}
+
+// The meta chunk lost, a clocks record later: the events before it have no
+// wall-clock time. pcap gives them their capture time since boot, and a
+// wall-clock bound cannot place them; both say so.
+TEST(Tool, EventsBeforeTheFirstClockAnchorAreNamedForPcapAndWallBounds) {
+  TraceBuilder trace;
+  trace.proc(1 * kMs, frames::sid(1, 1)).proc(2 * kMs, frames::sid(2, 2)).flush();
+  format::ClockAnchor later{3 * kMs, 1'767'225'600'000'000'000 + 3 * kMs, 3 * kMs};
+  ASSERT_TRUE(trace.writer().writeClocks(3 * kMs, later).ok());
+  trace.proc(4 * kMs, frames::sid(3, 3));
+  std::string path = trace.close();
+  auto chunks = chunksOf(path);
+  auto bytes = readFile(path);
+  bytes[chunks[0].offset + 60 + chunks[0].compressedSize / 2] ^= 0x5a;  // inside the meta chunk
+  writeFile(path, bytes);
+
+  auto options = textOf(path);
+  options.format = replay::Format::pcap;
+  options.output = trace.dir().file("out.pcap");
+  auto run = runTool(options, trace.dir());
+  EXPECT_EQ(run.code, replay::kExitDamaged);
+  EXPECT_NE(run.errors.find("2 events came before the trace's first clock anchor"), std::string::npos) << run.errors;
+  EXPECT_NE(run.errors.find("pcap timestamps are capture times since boot"), std::string::npos) << run.errors;
+
+  options = textOf(path);
+  options.filter.since = replay::parseTimeBound("2025-01-01T00:00:00Z").value();
+  run = runTool(options, trace.dir());
+  EXPECT_EQ(run.out, "sid(): ? (3, 3)\n");
+  EXPECT_NE(run.errors.find("--since/--until matched none of them"), std::string::npos) << run.errors;
 }
 
 // samples/clock-anchors steps its clock during the recording: --info gives

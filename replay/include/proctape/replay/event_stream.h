@@ -75,6 +75,7 @@ struct StreamStats {
   uint64_t clockRecords = 0;
   uint64_t metaRecords = 0;
   std::array<uint64_t, kEventTypeCount> events{};
+  uint64_t eventsWithoutAnchor = 0;  // before any clock anchor: no wall-clock time
   std::optional<int64_t> firstTimeNs;  // the earliest capture time of any record
   std::optional<int64_t> lastTimeNs;   // the latest
 };
