@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -94,6 +95,7 @@ class Tool {
   int runReplay(format::TraceReader& reader, const TraceInput& input, OutputFile& out);
   int runFollow(const std::string& path);
   void warnOfTimesWithoutClock(const Result<ReplaySummary>& result) const;
+  void warnOfUnknownSources(const format::TraceReader& reader) const;
   int finish(const Result<ReplaySummary>& result, const std::vector<format::Damage>& damage, const TraceInput& input,
              OutputFile& out);
   ReplayOptions replayOptions() const;
@@ -208,6 +210,7 @@ int Tool::runReplay(format::TraceReader& reader, const TraceInput& input, Output
   ReaderSource source(reader);
   auto result = replay(source, replayOptions(), sink);
   warnOfTimesWithoutClock(result);
+  warnOfUnknownSources(reader);
   return finish(result, reader.damage(), input, out);
 }
 
@@ -232,6 +235,20 @@ void Tool::warnOfTimesWithoutClock(const Result<ReplaySummary>& result) const {
   if (wallBound)
     say(which + ": the wall-clock --since/--until matched none of them; give seconds from the trace's start instead");
   if (pcap) say(which + ": their pcap timestamps are capture times since boot, counted from 1970");
+}
+
+// --source with an id the trace does not declare selects nothing: say so.
+void Tool::warnOfUnknownSources(const format::TraceReader& reader) const {
+  if (!reader.meta()) return;
+  const auto& declared = reader.meta()->sources;
+  std::string ids;
+  for (const auto& source : declared) ids += (ids.empty() ? "" : ", ") + std::to_string(source.id);
+  for (uint16_t id : options_.filter.sources) {
+    bool known = std::any_of(declared.begin(), declared.end(), [id](const auto& s) { return s.id == id; });
+    if (!known)
+      say("--source " + std::to_string(id) + ": the trace declares no such source (it has " +
+          (ids.empty() ? std::string("none") : ids) + "; see --info)");
+  }
 }
 
 int Tool::runFollow(const std::string& path) {

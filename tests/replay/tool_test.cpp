@@ -197,6 +197,20 @@ TEST(Tool, InfoCountsTheRecordingsOfADirectory) {
   EXPECT_NE(run.out.find("\nrecordings   2, read one after the other"), std::string::npos) << run.out;
 }
 
+TEST(Tool, ASourceTheTraceDoesNotDeclareIsNamed) {
+  TraceBuilder trace;
+  auto options = textOf(threeChunks(trace));
+  options.filter.sources = {5};
+  auto run = runTool(options, trace.dir());
+  EXPECT_EQ(run.out, "");
+  EXPECT_NE(run.errors.find("--source 5: the trace declares no such source (it has 0, 1; see --info)"),
+            std::string::npos)
+      << run.errors;
+  options.filter.sources = {0};
+  run = runTool(options, trace.dir());
+  EXPECT_EQ(run.errors, "");
+}
+
 TEST(Tool, SpeedPacesByCaptureTime) {
   TraceBuilder trace;
   trace.proc(1 * kSec, frames::sid(1, 1)).proc(1 * kSec + 200 * kMs, frames::sid(2, 2)).proc(1 * kSec + 400 * kMs, frames::sid(3, 3));
