@@ -185,7 +185,10 @@ void appendProcessFields(Buffer& out, const format::ProcessInfo& info) {
     out.append(" argv=[");
     for (size_t i = 0; i < info.argv.size(); ++i) {
       if (i) out.append(' ');
-      appendTextString(out, info.argv[i], true);
+      if (info.argv[i].empty())
+        out.append("''");  // as proctape-analyze shows it: an empty argument is one too
+      else
+        appendTextString(out, info.argv[i], true);
     }
     out.append(']');
   }

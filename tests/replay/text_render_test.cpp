@@ -226,7 +226,7 @@ TEST(TextRender, StringsFromTheTraceCannotBreakTheLine) {
 // C1 controls (U+009B starts an escape sequence on some terminals) and the
 // line and paragraph separators are well-formed UTF-8 that still acts: shown
 // byte by byte. Other UTF-8 stays as it is. In argv lists an apostrophe is
-// escaped, so that an argument '' differs from the empty one.
+// escaped, so that an argument '' differs from the empty one, shown as ''.
 TEST(TextRender, CharactersThatActLikeControlsAreEscaped) {
   TraceBuilder trace;
   trace.info(1 * kMs, processInfo(7, 1, "/bin/a\xc2\x9b" "2J\xe2\x80\xa8x\xe2\x80\xa9\xc2\xa0\xc3\xa9",
@@ -235,7 +235,7 @@ TEST(TextRender, CharactersThatActLikeControlsAreEscaped) {
   o.filter.types = replay::EventTypeSet::all();
   EXPECT_EQ(render(trace.close(), o),
             "info(): /bin/a\\xc2\\x9b2J\\xe2\\x80\\xa8x\\xe2\\x80\\xa9\xc2\xa0\xc3\xa9 (7, 7) ppid=1 "
-            "argv=[it\\x27s \\x27\\x27 ] cwd=/home/user uid=1000\n");
+            "argv=[it\\x27s \\x27\\x27 ''] cwd=/home/user uid=1000\n");
 }
 
 TEST(TextRender, ProcessInfoAndSnapshotLinesWhenAskedFor) {
