@@ -151,6 +151,8 @@ enum MissReason {
   permission @2;
   reused @3;                    # the pid belonged to another process by then
   other @4;
+  replaced @5;                  # the process exec'd again (or a new one took its pid and exec'd) before
+                                # /proc was read: what it showed was a later image's (format 1.1)
 }
 
 struct Snapshot {

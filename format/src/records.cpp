@@ -53,6 +53,7 @@ const char* toString(MissReason reason) {
     case MissReason::permission: return "permission";
     case MissReason::reused: return "reused";
     case MissReason::other: return "other";
+    case MissReason::replaced: return "replaced";
   }
   return "?";
 }

@@ -158,7 +158,7 @@ void readProcessInfoInto(schema::ProcessInfo::Reader in, ProcessInfo& info) {
   info.misses.clear();
   for (auto miss : in.getMisses()) {
     info.misses.push_back({enumOf(miss.getField(), InfoField::all, InfoField::all),
-                           enumOf(miss.getReason(), MissReason::other, MissReason::other),
+                           enumOf(miss.getReason(), MissReason::replaced, MissReason::other),
                            miss.getErrno()});
   }
 }

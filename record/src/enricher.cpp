@@ -32,6 +32,15 @@ int64_t suspendedNs() {
   return (int64_t(boot.tv_sec) - mono.tv_sec) * 1'000'000'000 + (boot.tv_nsec - mono.tv_nsec);
 }
 
+// An exec's record that says why nothing of /proc is in it.
+format::ProcessInfo missRecord(pid_t pid, format::MissReason reason) {
+  format::ProcessInfo info;
+  info.pid = info.tgid = pid;
+  info.reason = format::InfoReason::exec;
+  info.misses = {{format::InfoField::all, reason, 0}};
+  return info;
+}
+
 }  // namespace
 
 Enricher::Enricher(int socketFd, SideChannel& side, SharedStats& stats, const Redactor& redactor,
@@ -95,6 +104,7 @@ void Enricher::countOutcome(const format::ProcessInfo& info) {
     case format::MissReason::permission: stats_.missPermission.fetch_add(1, std::memory_order_relaxed); break;
     case format::MissReason::reused: stats_.missReused.fetch_add(1, std::memory_order_relaxed); break;
     case format::MissReason::other: stats_.missOther.fetch_add(1, std::memory_order_relaxed); break;
+    case format::MissReason::replaced: stats_.missReplaced.fetch_add(1, std::memory_order_relaxed); break;
   }
 }
 
@@ -102,50 +112,65 @@ format::ProcessInfo Enricher::finishRead(ProcessRead& read, pid_t pid, uint64_t 
   format::ProcessInfo info = read.finish();
   // A process that started after the exec is not the one that exec'd: the pid was reused.
   int64_t startNs = int64_t(info.startTimeTicks) * nsPerTick_;
-  if (info.startTimeTicks != 0 && startNs > int64_t(execTimestampNs) + suspendedNs()) {
-    info = format::ProcessInfo{};
-    info.pid = pid;
-    info.reason = format::InfoReason::exec;
-    info.misses = {{format::InfoField::all, format::MissReason::reused, 0}};
-  }
+  if (info.startTimeTicks != 0 && startNs > int64_t(execTimestampNs) + suspendedNs())
+    info = missRecord(pid, format::MissReason::reused);
   if (info.tgid == 0) info.tgid = pid;
-  redactor_.apply(info);
   return info;
 }
 
-void Enricher::enrichCollected() {
-  std::vector<std::optional<ProcessRead>> reads(execs_.size());
-  for (size_t i = 0; i < execs_.size(); ++i) {
-    if (admit()) reads[i].emplace(execs_[i].pid, format::InfoReason::exec, options_.procRoot);
-  }
-  for (size_t i = 0; i < execs_.size(); ++i) {
-    format::ProcessInfo info;
-    if (reads[i]) {
-      info = finishRead(*reads[i], execs_[i].pid, execs_[i].timestampNs);
-    } else {
-      info.pid = info.tgid = execs_[i].pid;
-      info.reason = format::InfoReason::exec;
-      info.misses = {{format::InfoField::all, format::MissReason::other, 0}};
+bool Enricher::execsAgain(size_t i, pid_t pid, uint64_t byNs) const {
+  for (size_t j = i + 1; j < queue_.size(); ++j)
+    if (queue_[j].pid == pid && queue_[j].timestampNs <= byNs) return true;
+  return false;
+}
+
+// /proc shows a process's image now, not at its exec: one that exec'd again
+// (env, a shell's exec, a wrapper script), or whose pid a new process took
+// and exec'd with, before the read ended would give this exec the later
+// image's argv and exe. The kernel queues an exec event on the socket as the
+// exec happens, so what the socket holds once a read has ended tells.
+void Enricher::enrichRound() {
+  size_t n = std::min(queue_.size(), kBatch);
+  std::vector<std::optional<ProcessRead>> reads(n);
+  std::vector<format::ProcessInfo> infos(n);
+  std::vector<uint64_t> readEndNs(n, 0);
+  for (size_t i = 0; i < n; ++i) {
+    if (execsAgain(i, queue_[i].pid, UINT64_MAX))  // already known: no read can see this exec's image
+      infos[i] = missRecord(queue_[i].pid, format::MissReason::replaced);
+    else if (admit())
+      reads[i].emplace(queue_[i].pid, format::InfoReason::exec, options_.procRoot);
+    else {
+      infos[i] = missRecord(queue_[i].pid, format::MissReason::other);  // over --enrich-max-rate
       stats_.enrichSkipped.fetch_add(1, std::memory_order_relaxed);
     }
-    countOutcome(info);
-    if (!side_.push(SideRecord{monotonicNs(), std::move(info)})) {
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (!reads[i]) continue;
+    infos[i] = finishRead(*reads[i], queue_[i].pid, queue_[i].timestampNs);
+    readEndNs[i] = uint64_t(monotonicNs());
+  }
+  receiveAll();
+  for (size_t i = 0; i < n; ++i) {
+    if (reads[i] && execsAgain(i, queue_[i].pid, readEndNs[i]))
+      infos[i] = missRecord(queue_[i].pid, format::MissReason::replaced);
+    redactor_.apply(infos[i]);
+    countOutcome(infos[i]);
+    if (!side_.push(SideRecord{monotonicNs(), std::move(infos[i])}))
       stats_.enrichDropped.fetch_add(1, std::memory_order_relaxed);
-    }
   }
   // The writer takes side records when frames wake it (every drain round) or
   // on its own timeout: waking it per exec would double the context switches.
-  execs_.clear();
+  queue_.erase(queue_.begin(), queue_.begin() + long(n));
 }
 
 void Enricher::collect(std::span<const uint8_t> bytes) {
   for (const auto& message : nl::decodeDatagram(nl::kFamilyConnector, kNativeOrder, bytes)) {
     const auto* event = std::get_if<nl::ProcEvent>(&message.body);
-    if (event && event->type == nl::ProcEventType::exec) execs_.push_back({event->processTgid, event->timestampNs});
+    if (event && event->type == nl::ProcEventType::exec) queue_.push_back({event->processTgid, event->timestampNs});
   }
 }
 
-void Enricher::serveBatch() {
+void Enricher::receiveAll() {
   mmsghdr messages[kBatch]{};
   iovec vectors[kBatch];
   sockaddr_nl senders[kBatch];
@@ -173,7 +198,6 @@ void Enricher::serveBatch() {
       }
       collect({buffers_[size_t(i)].data(), std::min<size_t>(messages[i].msg_len, kBufferBytes)});
     }
-    enrichCollected();
     if (size_t(got) < kBatch) return;
   }
 }
@@ -182,13 +206,13 @@ void Enricher::run() {
   for (const auto& datagram : initial_) {
     if (!datagram.overrun && datagram.senderPort == 0) collect(datagram.bytes);
   }
-  enrichCollected();
   initial_.clear();
   pollfd waits[2] = {{socketFd_, POLLIN, 0}, {stopFd_.get(), POLLIN, 0}};
   for (;;) {
+    while (!queue_.empty()) enrichRound();
     if (::poll(waits, 2, -1) < 0 && errno != EINTR) return;
     if (waits[1].revents) return;
-    if (waits[0].revents) serveBatch();
+    if (waits[0].revents) receiveAll();
   }
 }
 

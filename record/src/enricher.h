@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <deque>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -42,12 +43,16 @@ class Enricher {
 
  private:
   void run();
-  void serveBatch();
-  // Collects the execs of one datagram into execs_.
+  // Everything the socket holds now, without waiting, into queue_.
+  void receiveAll();
+  // Collects the execs of one datagram into queue_.
   void collect(std::span<const uint8_t> bytes);
-  // Starts the /proc read of every collected exec (cmdline first), then
-  // finishes each and hands the records to the writer.
-  void enrichCollected();
+  // Enriches the execs at the front of queue_ (up to kBatch): starts the
+  // /proc read of each (cmdline first), finishes each, checks that the
+  // process had not exec'd again meanwhile, and hands the records over.
+  void enrichRound();
+  // Whether an exec of `pid` after queue_[i] happened by `byNs`.
+  bool execsAgain(size_t i, pid_t pid, uint64_t byNs) const;
   format::ProcessInfo finishRead(ProcessRead& read, pid_t pid, uint64_t execTimestampNs);
   bool admit();
   void countOutcome(const format::ProcessInfo& info);
@@ -64,7 +69,7 @@ class Enricher {
     pid_t pid;
     uint64_t timestampNs;
   };
-  std::vector<Exec> execs_;
+  std::deque<Exec> queue_;  // in the kernel's order
   int64_t nsPerTick_ = 10'000'000;
   double tokens_ = 0;
   int64_t lastRefillNs_ = 0;

@@ -61,7 +61,8 @@ std::string summaryLine(const SharedStats& stats, bool enrichment) {
   uint64_t execs = get(stats.execs);
   std::snprintf(text, sizeof text,
                 " execs=%llu argv=%llu argv_rate=%.2f%% miss_gone=%llu miss_zombie=%llu miss_reused=%llu "
-                "miss_permission=%llu miss_other=%llu enrich_skipped=%llu enrich_dropped=%llu enrich_overruns=%llu",
+                "miss_permission=%llu miss_other=%llu miss_replaced=%llu enrich_skipped=%llu enrich_dropped=%llu "
+                "enrich_overruns=%llu",
                 static_cast<unsigned long long>(execs), static_cast<unsigned long long>(get(stats.argvHits)),
                 execs ? 100.0 * double(get(stats.argvHits)) / double(execs) : 0.0,
                 static_cast<unsigned long long>(get(stats.missGone)),
@@ -69,6 +70,7 @@ std::string summaryLine(const SharedStats& stats, bool enrichment) {
                 static_cast<unsigned long long>(get(stats.missReused)),
                 static_cast<unsigned long long>(get(stats.missPermission)),
                 static_cast<unsigned long long>(get(stats.missOther)),
+                static_cast<unsigned long long>(get(stats.missReplaced)),
                 static_cast<unsigned long long>(get(stats.enrichSkipped)),
                 static_cast<unsigned long long>(get(stats.enrichDropped)),
                 static_cast<unsigned long long>(get(stats.enrichOverruns)));

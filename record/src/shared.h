@@ -46,6 +46,7 @@ struct SharedStats {
   Counter missZombie{0};
   Counter missPermission{0};
   Counter missReused{0};
+  Counter missReplaced{0};
   Counter missOther{0};
   Counter enrichSkipped{0};   // over --enrich-max-rate: a miss record, no /proc read
   Counter enrichDropped{0};   // side channel full: no record at all

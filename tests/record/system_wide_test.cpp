@@ -49,6 +49,55 @@ TEST_F(LiveRecorder, SigintGivesAnIntactTrace) {
   EXPECT_TRUE(contents.gaps.empty());
 }
 
+// Waits until every thread of `pid` is stopped (SIGSTOP takes effect a moment after kill()).
+bool waitStopped(pid_t pid) {
+  for (int i = 0; i < 200; ++i) {
+    bool all = true;
+    for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
+      std::ifstream stat(task.path() / "stat");
+      std::string line;
+      std::getline(stat, line);
+      size_t close = line.rfind(')');
+      all = all && close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'T';
+    }
+    if (all) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return false;
+}
+
+// A process that exec'd again before the enricher read /proc (env running
+// sleep; here the recorder is stopped meanwhile) must not give its first exec
+// the second image's argv: that exec gets a `replaced` miss, the second its own.
+TEST_F(LiveRecorder, AnExecReadAfterTheProcessExecdAgainIsAReplacedMiss) {
+  std::string trace = dir_.file("replaced.pt");
+  auto recorder = startRecorder({"-o", trace});
+  ASSERT_EQ(::kill(recorder->pid(), SIGSTOP), 0);
+  ASSERT_TRUE(waitStopped(recorder->pid()));
+  pid_t child = ::fork();
+  if (child == 0) {
+    ::execl("/usr/bin/env", "env", "PROCTAPE_TEST=1", "/bin/sleep", "0.4", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // env has exec'd sleep by now
+  ASSERT_EQ(::kill(recorder->pid(), SIGCONT), 0);
+  ::waitpid(child, nullptr, 0);
+  recorder->signal(SIGINT);
+  auto status = recorder->wait(10000);
+  ASSERT_TRUE(status) << recorder->output();
+  EXPECT_EQ(*status, 0) << recorder->output();
+  EXPECT_EQ(summaryValue(recorder->output(), "miss_replaced"), 1) << recorder->output();
+
+  std::vector<format::ProcessInfo> infos;
+  for (const auto& info : readTrace(trace).infos)
+    if (info.pid == child && info.reason == format::InfoReason::exec) infos.push_back(info);
+  ASSERT_EQ(infos.size(), 2u) << "one record per exec of " << child;
+  ASSERT_EQ(infos[0].misses.size(), 1u);
+  EXPECT_EQ(infos[0].misses[0].field, format::InfoField::all);
+  EXPECT_EQ(infos[0].misses[0].reason, format::MissReason::replaced);
+  EXPECT_EQ(infos[1].argv, (std::vector<std::string>{"/bin/sleep", "0.4"}));
+}
+
 // Signals whose default would kill the recorder and leave the trace unclosed
 // stop it cleanly instead, with its summary.
 TEST_F(LiveRecorder, QuitAndUserSignalsAlsoStopCleanly) {

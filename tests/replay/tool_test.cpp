@@ -283,7 +283,7 @@ TEST(Tool, InfoDescribesTheTrace) {
   auto run = runTool(options, trace.dir());
   EXPECT_EQ(run.code, replay::kExitOk) << run.errors;
   for (const char* expected :
-       {"format       1.0\n", "host         testhost, kernel 6.6.0-test", "recorder     proctape-test 0: proctape-test --flag\n",
+       {"format       1.1\n", "host         testhost, kernel 6.6.0-test", "recorder     proctape-test 0: proctape-test --flag\n",
         "sources      0: connector (family 11), groups 1: proc connector\n",
         "             1: rtnetlink (family 0), groups 1,5,9: rtnetlink\n",
         "time span    4.000000 s, 2026-01-01T00:00:00.000000Z to 2026-01-01T00:00:04.000000Z\n",

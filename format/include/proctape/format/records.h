@@ -15,7 +15,7 @@
 namespace proctape::format {
 
 inline constexpr uint16_t kFormatMajor = 1;
-inline constexpr uint16_t kFormatMinor = 0;
+inline constexpr uint16_t kFormatMinor = 1;  // 1.1: MissReason replaced
 
 struct ClockAnchor {
   int64_t monotonicNs = 0;
@@ -66,7 +66,7 @@ struct Frame {
 
 enum class InfoReason : uint8_t { exec, snapshot, other };
 enum class InfoField : uint8_t { argv, exe, cwd, comm, ids, cgroup, startTime, all };
-enum class MissReason : uint8_t { gone, zombie, permission, reused, other };
+enum class MissReason : uint8_t { gone, zombie, permission, reused, other, replaced };
 
 struct Miss {
   InfoField field = InfoField::all;
