@@ -130,6 +130,10 @@ bool Enricher::execsAgain(size_t i, pid_t pid, uint64_t byNs) const {
 // image's argv and exe. The kernel queues an exec event on the socket as the
 // exec happens, so what the socket holds once a read has ended tells.
 void Enricher::enrichRound() {
+  if (stats_.eventLimitReached.load(std::memory_order_relaxed)) {
+    queue_.clear();  // --max-events: the trace takes no more execs, so no more reads
+    return;
+  }
   size_t n = std::min(queue_.size(), kBatch);
   std::vector<std::optional<ProcessRead>> reads(n);
   std::vector<format::ProcessInfo> infos(n);

@@ -27,6 +27,7 @@ struct SharedStats {
   Counter events{0};        // frames written
   Counter filtered{0};      // frames left out by --events (user-space filtering)
   Counter overLimit{0};     // frames left out after --max-events
+  std::atomic<bool> eventLimitReached{false};  // --max-events: no more frames, so no more process info
   Counter fileBytes{0};
   Counter prunedBytes{0};  // of fileBytes, in segments --keep deleted
   Counter rawBytes{0};

@@ -93,12 +93,16 @@ void TraceSink::handleProcFrame(int64_t timeNs, uint16_t sourceId, std::span<con
   if (failed_) return;
   check(writer_.writeFrame(timeNs, sourceId, bytes));
   if (failed_) return;
+  countWritten();
+  if (execTgid) releaseHeldFor(execTgid, timeNs);  // this exec's info still goes in
+}
+
+void TraceSink::countWritten() {
   ++events_;
-  if (execTgid) releaseHeldFor(execTgid, timeNs);
-  if (options_.maxEvents && events_ == options_.maxEvents && !stopRequested_) {
-    stopRequested_ = true;
-    if (options_.requestStop) options_.requestStop();
-  }
+  if (!options_.maxEvents || events_ != options_.maxEvents || stopRequested_) return;
+  stats_.eventLimitReached.store(true, std::memory_order_relaxed);
+  stopRequested_ = true;
+  if (options_.requestStop) options_.requestStop();
 }
 
 void TraceSink::handle(int64_t timeNs, uint16_t sourceId, SlotKind kind, std::span<const uint8_t> bytes,
@@ -125,7 +129,7 @@ void TraceSink::handle(int64_t timeNs, uint16_t sourceId, SlotKind kind, std::sp
   }
   if (failed_) return;
   check(writer_.writeFrame(timeNs, sourceId, bytes));
-  if (!failed_) ++events_;
+  if (!failed_) countWritten();
 }
 
 void TraceSink::writeSide(const SideRecord& record) {
@@ -185,7 +189,9 @@ void TraceSink::expireHeld(int64_t nowNs, bool all) {
         break;
       }
     }
-    writeSide(first->second);
+    // Past --max-events its exec frame was left out (or never came): the
+    // info would describe an exec the trace does not hold.
+    if (!stats_.eventLimitReached.load(std::memory_order_relaxed)) writeSide(first->second);
     held_.erase(first);
   }
   if (nowNs - lastPruneNs_ < options_.holdInfoNs) return;

@@ -74,6 +74,8 @@ class TraceSink {
   void handle(int64_t timeNs, uint16_t sourceId, SlotKind kind, std::span<const uint8_t> bytes, uint32_t length);
   void handleProcFrame(int64_t timeNs, uint16_t sourceId, std::span<const uint8_t> bytes);
   void writeGap(int64_t timeNs, const format::Gap& gap);
+  // Counts a frame written; at --max-events, asks for the stop.
+  void countWritten();
   void check(const Status& status);
   void publish();
   bool idle() const;

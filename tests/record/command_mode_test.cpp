@@ -183,6 +183,28 @@ TEST_F(LiveRecorder, RedactsAnArgumentOfSixtyKilobytes) {
   EXPECT_TRUE(seen) << "no argv for the shell that carried the token";
 }
 
+// --max-events in command mode stops the frames while the command goes on:
+// no process info may follow for execs the trace no longer takes.
+TEST_F(LiveRecorder, MaxEventsInCommandModeStopsTheProcessInfoToo) {
+  std::string trace = dir_.file("max.pt");
+  Child recorder({kRecorder, "-q", "-o", trace, "--max-events", "20", "--", "sh", "-c",
+                  "for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do /bin/true; done; exit 9"});
+  auto status = recorder.wait(20000);
+  ASSERT_TRUE(status) << recorder.output();
+  EXPECT_EQ(*status, 9) << recorder.output();
+  TraceContents contents = readTrace(trace);
+  EXPECT_EQ(contents.frames, 20u);
+  std::set<int32_t> execed;
+  for (const auto& event : contents.events)
+    if (event.type == netlink::ProcEventType::exec) execed.insert(event.processTgid);
+  for (const auto& info : contents.infos) {
+    if (info.reason != format::InfoReason::exec) continue;
+    EXPECT_TRUE(execed.count(info.tgid)) << "an info for pid " << info.tgid << " whose exec is not in the trace";
+  }
+  // (The summary's execs= counts what the enricher served: it reads /proc
+  // at once, before the batched frames reach the limit.)
+}
+
 TEST_F(LiveRecorder, MistypedOptionsAndBadValuesAreRefusedBeforeAnythingRuns) {
   std::string trace = dir_.file("refused.pt");
   const std::vector<std::vector<std::string>> refused = {
