@@ -206,7 +206,9 @@ void processFields(Buffer& out, const format::ProcessInfo& info) {
   stringField(out, "\"reason\":", format::toString(info.reason));
   field(out, ",\"pid\":", info.pid);
   field(out, ",\"tgid\":", info.tgid);
-  field(out, ",\"ppid\":", info.ppid);
+  // ppid comes with the start time from /proc/PID/stat: unknown (absent)
+  // when that was not read, not 0.
+  if (has(info, InfoField::startTime)) field(out, ",\"ppid\":", info.ppid);
   if (has(info, InfoField::exe)) stringField(out, ",\"exe\":", info.exe);
   if (has(info, InfoField::argv)) appendKey(out, ",\"argv\":"), stringArray(out, info.argv);
   if (has(info, InfoField::cwd)) stringField(out, ",\"cwd\":", info.cwd);

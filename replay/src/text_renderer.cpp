@@ -180,7 +180,10 @@ void appendProcessFields(Buffer& out, const format::ProcessInfo& info) {
   out.append(' ');
   appendPair(out, info.pid, info.tgid);
   out.append(" ppid=");
-  out.appendInt(info.ppid);
+  if (info.has(InfoField::startTime))  // read with the start time, from /proc/PID/stat
+    out.appendInt(info.ppid);
+  else
+    out.append('?');
   if (info.has(InfoField::argv)) {
     out.append(" argv=[");
     for (size_t i = 0; i < info.argv.size(); ++i) {

@@ -196,5 +196,22 @@ TEST(JsonRender, ArgvWithAnyBytesIsValidJson) {
       << out[0];
 }
 
+// A record that read nothing knows no ppid: JSON leaves it out, text says ?.
+TEST(ProcessInfoRender, NothingReadMeansNoPpid) {
+  format::ProcessInfo gone;
+  gone.pid = gone.tgid = 5;
+  gone.reason = format::InfoReason::exec;
+  gone.misses = {{format::InfoField::all, format::MissReason::gone, 3}};
+  TraceBuilder trace;
+  trace.info(1 * kSec, gone);
+  std::string path = trace.close();
+  auto json = renderJson(path);
+  EXPECT_EQ(json.find("\"ppid\""), std::string::npos) << json;
+  EXPECT_NE(json.find(R"("misses":[{"field":"all","reason":"gone","errno":3}])"), std::string::npos) << json;
+  auto o = options(replay::Format::text);
+  o.filter.types = replay::EventTypeSet::all();
+  EXPECT_EQ(render(path, o), "info(): ? (5, 5) ppid=? missing=all(gone)\n");
+}
+
 }  // namespace
 }  // namespace proctape::test
