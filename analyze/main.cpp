@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 #include <string>
 
 #include "proctape/analyze/tool.h"
@@ -24,11 +25,13 @@ CLI::App* addCommand(CLI::App& app, Command command, const std::string& help, Pa
   sub->add_option("traces", parsed.options.inputs, "Trace files or directories of segments (several: each keeps "
                                                    "its host)")
       ->required();
-  sub->add_option("-o,--output", parsed.options.output, "Write to FILE instead of standard output");
+  sub->add_option("-o,--output", parsed.options.output,
+                  command == Command::sqlite ? "The database file to write (required)"
+                                             : "Write to FILE instead of standard output");
   auto* root = sub->add_option("--root", parsed.root,
                                "Only the subtree of this pid (its first incarnation in the trace); by default "
                                "the recorded command's subtree, or everything")
-                   ->check(CLI::PositiveNumber);
+                   ->check(CLI::Range(1, std::numeric_limits<int32_t>::max()));
   sub->add_flag("--all", parsed.options.scope.all, "Every process in the trace, not only the command's subtree")
       ->excludes(root);
   sub->add_option("--threads", parsed.options.threads, "Chunk decoding threads (0: one per core)")

@@ -115,7 +115,8 @@ void addOptions(CLI::App& app, RecorderOptions& o, RawOptions& raw) {
   app.add_option("--redact", o.redact, "Replace matches of this regular expression in command lines with ***; "
                  "repeatable");
   app.add_option("--duration", raw.duration, "Stop after this long (e.g. 30s, 5m)");
-  app.add_option("--max-events", o.maxEvents, "Stop after this many events")->check(CLI::PositiveNumber);
+  app.add_option("--max-events", o.maxEvents, "Stop after this many events")
+      ->check(CLI::Range(uint64_t(1), uint64_t(1) << 62));
   app.add_option("--rotate-size", raw.rotateSize, "Start a new segment after this many bytes (e.g. 100M)");
   app.add_option("--rotate-time", raw.rotateTime, "Start a new segment after this long (e.g. 10m)");
   app.add_option("--keep", raw.keep, "Keep only the newest N segments (a flight recorder; 0: all)")
@@ -134,7 +135,7 @@ void addOptions(CLI::App& app, RecorderOptions& o, RawOptions& raw) {
   app.add_flag("-v,--verbose", o.verbose, "Say what was set up: buffers, subscription mode, capabilities kept");
   app.footer("Command mode: proctape-record [options] -o FILE -- CMD ARGS...  records while CMD runs and exits with "
              "its status.\nExit status otherwise: 0 ok, 2 usage, 69 cannot subscribe or self-test failed, 73 cannot "
-             "create the output, 74 write error, 77 missing CAP_NET_ADMIN.");
+             "create the output, 74 write error, 77 missing CAP_NET_ADMIN.\nDocumentation: docs/recorder.md");
   app.prefix_command();
   app.set_version_flag("--version", std::string("proctape-record ") + PROCTAPE_VERSION);
 }

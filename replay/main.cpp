@@ -72,7 +72,9 @@ int main(int argc, char** argv) {
   app.add_flag("--descendants", options.filter.descendants,
                "With --pid: also its descendants, following the fork events in the trace")
       ->needs(pidOption);
-  app.add_option("--type", types, "Only these event types (comma-separated): " + typeList())->delimiter(',');
+  app.add_option("--type", types, "Only these event types (comma-separated): " + typeList() +
+                                      " (info: process_info, error: decode_error)")
+      ->delimiter(',');
   app.add_option("--since", since, "Only events from this time: seconds from the trace's start, or a wall-clock "
                                    "time such as 2026-11-22T10:00:00 (local) or 2026-11-22T10:00:00Z (UTC)");
   app.add_option("--until", until, "Only events before this time (same forms as --since)");

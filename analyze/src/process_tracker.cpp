@@ -180,11 +180,12 @@ void ProcessTracker::onFork(int64_t timeNs, const ProcEvent& event) {
   child.parentId = parentId;
   if (event.parentTgid > 0) child.parentPid = event.parentTgid;
   child.inherited = imageOf(parentId);
-  if (const Process* parent = model_.find(parentId)) {  // a fork copies the credentials
+  if (const Process* parent = model_.find(parentId)) {  // a fork copies the credentials and the name
     child.ruid = parent->ruid;
     child.euid = parent->euid;
     child.rgid = parent->rgid;
     child.egid = parent->egid;
+    child.comm = parent->comm;
   }
 }
 

@@ -319,7 +319,8 @@ const char* exitCodeHelp() {
   return "Exit codes:\n"
          "  0  success: every record was read and written (--verify: the trace is intact)\n"
          "  1  the trace is damaged: every readable event was written and the damage reported on stderr\n"
-         "     (--info, --verify: the damage, or frames that do not decode, are in the report)\n"
+         "     (--info, --verify: the damage, or frames that do not decode, are in the report;\n"
+         "     --follow: also segments deleted before they were read, and a followed file deleted or replaced)\n"
          "  2  a bad command line\n"
          "  3  the input cannot be opened as a trace (missing, unreadable, empty, not a trace, newer format)\n"
          "  4  the output cannot be written\n";

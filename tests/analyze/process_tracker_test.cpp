@@ -509,13 +509,14 @@ TEST(ProcessTracker, AttributesAttachToTheProcess) {
 
 // su, a daemon dropping root: the child forks with its parent's ids and
 // changes them before (or without) an exec.
-TEST(ProcessTracker, AForkedChildHasItsParentsIdsSoItsFirstUidChangeIsFlagged) {
+TEST(ProcessTracker, AForkedChildHasItsParentsIdsAndNameSoItsFirstUidChangeIsFlagged) {
   ProcessTracker tracker;
   ProcEvent drop = procEvent(ProcEventType::uid, 3 * kMs);
   drop.processPid = drop.processTgid = 20;
   drop.ruid = drop.euid = 65534;
   format::ProcessInfo root = execInfo(10, {"su"});
   root.ruid = root.euid = 0;
+  root.comm = "su";
   Feeder(tracker) << exec(1 * kMs, 10);
   Feeder(tracker).info(1 * kMs + 100'000, root);
   Feeder(tracker) << fork(2 * kMs, 10, 20) << fork(2 * kMs, 10, 21) << drop;
@@ -527,6 +528,7 @@ TEST(ProcessTracker, AForkedChildHasItsParentsIdsSoItsFirstUidChangeIsFlagged) {
   const Process* kept = only(model, 21);
   EXPECT_FALSE(kept->has(kCredentialsChanged));
   EXPECT_EQ(kept->ruid, 0u);
+  EXPECT_EQ(kept->comm, "su");  // the name, too, is copied at the fork
 }
 
 // A set-user-ID program (sudo) changes the ids at exec, with no uid event:
