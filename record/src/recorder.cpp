@@ -251,7 +251,7 @@ int Session::startCommand() {
   if (!child_) return kExitOk;
   int failedStatus = 0;
   if (auto released = child_->release(failedStatus); !released) {
-    say(released.error().message + ": " + options_.command.front());
+    say(released.error().message + ": " + redactor_.apply(options_.command.front()));
     commandStatus_ = child_->wait();
     return failedStatus;
   }
@@ -369,7 +369,7 @@ int Session::run() {
   if (options_.onRecording) options_.onRecording(options_.output);
   if (!options_.quiet) {
     say("recording to " + options_.output +
-        (child_ ? " while running " + options_.command.front() + " (pid " + std::to_string(child_->pid()) + ")"
+        (child_ ? " while running " + redactor_.apply(options_.command.front()) + " (pid " + std::to_string(child_->pid()) + ")"
                 : std::string(", stop with Ctrl-C")));
   }
   if (int failed = startCommand(); failed != kExitOk) {

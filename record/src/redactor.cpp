@@ -13,6 +13,7 @@ constexpr auto kSyntax = std::regex::ECMAScript | std::regex::optimize | std::re
 Result<Redactor> Redactor::create(const std::vector<std::string>& patterns) {
   Redactor redactor;
   for (const auto& pattern : patterns) {
+    if (pattern.empty()) return Error{"--redact '': an empty pattern matches nothing; give what to hide"};
     try {
       redactor.patterns_.emplace_back(pattern, kSyntax);
     } catch (const std::regex_error& e) {

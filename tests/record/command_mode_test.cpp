@@ -160,6 +160,19 @@ TraceContents recordRedacted(const TempDir& dir, const std::string& pattern, con
   return readTrace(trace);
 }
 
+// The command's name in the recorder's own messages is redacted too.
+TEST_F(LiveRecorder, RedactsTheCommandInItsMessages) {
+  std::filesystem::create_symlink("/bin/true", dir_.file("s3cret-true"));
+  Child recorder({kRecorder, "--redact", "s3cret", "-o", dir_.file("named.pt"), "--", dir_.file("s3cret-true")});
+  EXPECT_EQ(recorder.wait(20000), 0) << recorder.output();
+  EXPECT_NE(recorder.output().find("while running " + dir_.file("***-true")), std::string::npos) << recorder.output();
+  EXPECT_EQ(recorder.output().find("s3cret"), std::string::npos) << recorder.output();
+  Child missing({kRecorder, "--redact", "s3cret", "-o", dir_.file("missing.pt"), "--", "./no-s3cret-here"});
+  EXPECT_EQ(missing.wait(20000), 127) << missing.output();
+  EXPECT_NE(missing.output().find("./no-***-here"), std::string::npos) << missing.output();
+  EXPECT_EQ(missing.output().find("s3cret"), std::string::npos) << missing.output();
+}
+
 TEST_F(LiveRecorder, RedactsCommandLinesBeforeWriting) {
   TraceContents contents = recordRedacted(dir_, "tok_[a-z0-9]+", "sleep 0.2; echo tok_s3cret >/dev/null");
   ASSERT_TRUE(contents.meta);

@@ -18,6 +18,12 @@ TEST(Redactor, ReplacesEveryMatchInEachArgument) {
   EXPECT_EQ(argv[4], "*** and ***");
 }
 
+TEST(Redactor, AnEmptyPatternIsRefused) {
+  auto redactor = Redactor::create({"tok_[0-9]+", ""});
+  ASSERT_FALSE(redactor);
+  EXPECT_NE(redactor.error().message.find("--redact '': an empty pattern"), std::string::npos);
+}
+
 TEST(Redactor, CoversExeAndCwdOfProcessInfo) {
   auto redactor = Redactor::create({"secret"});
   ASSERT_TRUE(redactor);
