@@ -119,6 +119,7 @@ format::ProcessInfo Enricher::finishRead(ProcessRead& read, pid_t pid, uint64_t 
 }
 
 bool Enricher::execsAgain(size_t i, pid_t pid, uint64_t byNs) const {
+  if (auto it = queuedPerPid_.find(pid); it == queuedPerPid_.end() || it->second < 2) return false;
   for (size_t j = i + 1; j < queue_.size(); ++j)
     if (queue_[j].pid == pid && queue_[j].timestampNs <= byNs) return true;
   return false;
@@ -132,6 +133,7 @@ bool Enricher::execsAgain(size_t i, pid_t pid, uint64_t byNs) const {
 void Enricher::enrichRound() {
   if (stats_.eventLimitReached.load(std::memory_order_relaxed)) {
     queue_.clear();  // --max-events: the trace takes no more execs, so no more reads
+    queuedPerPid_.clear();
     return;
   }
   size_t n = std::min(queue_.size(), kBatch);
@@ -164,13 +166,18 @@ void Enricher::enrichRound() {
   }
   // The writer takes side records when frames wake it (every drain round) or
   // on its own timeout: waking it per exec would double the context switches.
+  for (size_t i = 0; i < n; ++i)
+    if (auto it = queuedPerPid_.find(queue_[i].pid); it != queuedPerPid_.end() && --it->second == 0)
+      queuedPerPid_.erase(it);
   queue_.erase(queue_.begin(), queue_.begin() + long(n));
 }
 
 void Enricher::collect(std::span<const uint8_t> bytes) {
   for (const auto& message : nl::decodeDatagram(nl::kFamilyConnector, kNativeOrder, bytes)) {
     const auto* event = std::get_if<nl::ProcEvent>(&message.body);
-    if (event && event->type == nl::ProcEventType::exec) queue_.push_back({event->processTgid, event->timestampNs});
+    if (!event || event->type != nl::ProcEventType::exec) continue;
+    queue_.push_back({event->processTgid, event->timestampNs});
+    ++queuedPerPid_[event->processTgid];
   }
 }
 

@@ -16,6 +16,7 @@
 #include <span>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "proctape/record/netlink_socket.h"
@@ -70,6 +71,10 @@ class Enricher {
     uint64_t timestampNs;
   };
   std::deque<Exec> queue_;  // in the kernel's order
+  // How many execs of each pid queue_ holds: execsAgain() looks through the
+  // queue only for a pid that has another (rare), not for every exec of a
+  // backlog that a stalled enricher may have to work through.
+  std::unordered_map<pid_t, uint32_t> queuedPerPid_;
   int64_t nsPerTick_ = 10'000'000;
   double tokens_ = 0;
   int64_t lastRefillNs_ = 0;

@@ -368,8 +368,9 @@ int Session::run() {
   takeSnapshot();
   if (options_.onRecording) options_.onRecording(options_.output);
   if (!options_.quiet) {
+    std::string command = child_ ? redactor_.apply(options_.command.front()) : std::string();
     say("recording to " + options_.output +
-        (child_ ? " while running " + redactor_.apply(options_.command.front()) + " (pid " + std::to_string(child_->pid()) + ")"
+        (child_ ? " while running " + command + " (pid " + std::to_string(child_->pid()) + ")"
                 : std::string(", stop with Ctrl-C")));
   }
   if (int failed = startCommand(); failed != kExitOk) {
