@@ -46,7 +46,11 @@ template <typename T>
 Cell cellOf(const std::optional<T>& value) {
   return value ? Cell(int64_t(*value)) : Cell();
 }
-Cell textOf(const Text& value) { return value ? Cell(*value) : Cell(); }
+// Text from the trace as the CSV writes it: control characters and invalid
+// UTF-8 escaped. SQLite stores TEXT bytes unchecked, and readers such as
+// Python's sqlite3 module refuse a whole query over one invalid cell.
+Cell textOf(std::string_view value) { return Cell(escapedText(value)); }
+Cell textOf(const Text& value) { return value ? textOf(*value) : Cell(); }
 
 // The command line as `processes --format csv` writes it; NULL when argv is unknown.
 Cell argvOf(const Image* image) { return image && image->argv ? Cell(argvLine(image)) : Cell(); }
@@ -133,12 +137,12 @@ Status insertProcess(Database& db, const Statements& s, const TraceView& view, c
   int64_t execCount = 0;
   for (const auto& exec : p.execs) execCount += exec.timeNs ? 1 : 0;
   return db.insert(s.process,
-                   {int64_t(view.index), view.trace->host(), int64_t(p.id), int64_t(p.pid),
+                   {int64_t(view.index), textOf(view.trace->host()), int64_t(p.id), int64_t(p.pid),
                     parent ? Cell(int64_t(parent->id)) : Cell(), cellOf(p.parentPid), cellOf(p.startNs),
                     cellOf(p.endNs), cellOf(p.durationNs()), cellOf(p.exitStatus), cellOf(p.termSignal),
                     p.ended() && p.exitCode ? Cell(int64_t(p.coreDumped)) : Cell(),
                     image ? textOf(image->exe) : Cell(), argvOf(image), image ? textOf(image->cwd) : Cell(),
-                    p.comm.empty() ? Cell() : Cell(p.comm), cellOf(p.ruid), cellOf(p.euid), cellOf(p.rgid),
+                    p.comm.empty() ? Cell() : textOf(p.comm), cellOf(p.ruid), cellOf(p.euid), cellOf(p.rgid),
                     cellOf(p.egid), cellOf(p.tracerPid), execCount, int64_t(p.threadCount), flagsText(p)});
 }
 
@@ -177,7 +181,7 @@ std::vector<EventRow> eventsOf(const Process& p) {
   if (p.has(kSessionLeader)) rows.push_back({Cell(), "setsid", Cell()});
   if (p.has(kTraced)) rows.push_back({Cell(), "ptrace_attach", cellOf(p.tracerPid)});
   if (p.has(kCredentialsChanged)) rows.push_back({Cell(), "credentials", credentialsText(p)});
-  if (p.renamed) rows.push_back({Cell(), "comm", p.comm});  // not the name an exec gave
+  if (p.renamed) rows.push_back({Cell(), "comm", textOf(p.comm)});  // not the name an exec gave
   if (p.has(kCoredumpEvent)) rows.push_back({Cell(), "coredump", Cell()});
   return rows;
 }
@@ -198,7 +202,7 @@ Status insertTrace(Database& db, const Statements& s, const TraceView& view) {
   }
   for (const auto& loss : view.trace->model.losses) {
     auto status = db.insert(s.gap, {int64_t(view.index), loss.kind == LossKind::gap ? "gap" : "damage",
-                                    cellOf(loss.fromNs), cellOf(loss.toNs), cellOf(loss.lostCount), loss.detail});
+                                    cellOf(loss.fromNs), cellOf(loss.toNs), cellOf(loss.lostCount), textOf(loss.detail)});
     if (!status) return status;
   }
   return okStatus();

@@ -163,6 +163,31 @@ TEST_F(AnalyzeExport, SqliteCommRowsAreRenamesNotTheNamesExecsGive) {
             "1001,worker-1");
 }
 
+// SQLite stores TEXT bytes unchecked; Python's sqlite3 module then refuses a
+// whole query. Every text cell is valid UTF-8, escaped as the CSV escapes it.
+TEST_F(AnalyzeExport, SqliteTextIsValidUtf8EscapedAsInCsv) {
+  TraceBuilder builder(dir_.file("bytes.pt"), 1000);
+  builder.fork(1 * kMs, 950, 1000);
+  builder.frame(2 * kMs, frames::exec(1000, 1000));
+  format::ProcessInfo info = execInfo(1000, {"tool", "arg\xff"});
+  info.exe = "/opt/bad\xff" "dir/tool";
+  info.cwd = "/tmp/new\nline\xfe";
+  builder.info(2 * kMs + 100 * kUs, info);
+  builder.frame(3 * kMs, frames::comm(1000, 1000, "k\xff" "d"));
+  builder.exit(5 * kMs, 1000, 0, 950);
+  builder.close();
+  std::string path = dir_.file("bytes.db");
+  ASSERT_EQ(runAnalyze(dir_, "sqlite -o " + path + " " + dir_.file("bytes.pt")), 0) << readText(dir_.file("stderr"));
+  Database db(path);
+  EXPECT_EQ(db.one("SELECT exe FROM processes WHERE pid = 1000"), "/opt/bad\\xffdir/tool");
+  EXPECT_EQ(db.one("SELECT cwd FROM processes WHERE pid = 1000"), "/tmp/new\\nline\\xfe");
+  EXPECT_EQ(db.one("SELECT argv FROM processes WHERE pid = 1000"), "tool arg\\xff");
+  EXPECT_EQ(db.one("SELECT comm FROM processes WHERE pid = 1000"), "k\\xffd");
+  EXPECT_EQ(db.one("SELECT exe || ',' || cwd FROM execs"), "/opt/bad\\xffdir/tool,/tmp/new\\nline\\xfe");
+  EXPECT_EQ(db.one("SELECT detail FROM events WHERE kind = 'exec'"), "/opt/bad\\xffdir/tool");
+  EXPECT_EQ(db.one("SELECT detail FROM events WHERE kind = 'comm'"), "k\\xffd");
+}
+
 TEST_F(AnalyzeExport, SqliteIsReadableWithTheShell) {
   if (!haveCommand("sqlite3")) GTEST_SKIP() << "the sqlite3 shell is not installed: CLI check skipped";
   std::string path = dir_.file("build.db");
