@@ -267,7 +267,8 @@ void ProcessTracker::onExit(int64_t timeNs, const ProcEvent& event) {
       if (process->endNs &&
           !(process->exitCode && endedTogether(*process->endNs, *process->exitCode, timeNs, event.exitCode)))
         process->flags |= kThreadsOutlivedLeader;
-      if (process->endNs && timeNs >= *process->endNs) end(*process, timeNs, event);
+      if (process->endNs && (timeNs >= *process->endNs || event.coreDumped()))
+        end(*process, std::max(timeNs, *process->endNs), event);
       return;
     }
     bool lossSinceEnd = lastLossNs_ && process->endNs && *lastLossNs_ >= *process->endNs;
@@ -304,6 +305,7 @@ void ProcessTracker::onLeaderExit(Process& process, int64_t timeNs, const ProcEv
   }
   // The process lives on in its other threads: for a moment if this is an
   // exit_group, else until the last of them exits.
+  it->second.coreDumped = it->second.coreDumped || event.coreDumped();
   it->second.leaderExited = true;
   it->second.leaderExitNs = timeNs;
   it->second.leaderExitCode = event.exitCode;
@@ -318,6 +320,7 @@ void ProcessTracker::onThreadExit(Process& process, int64_t timeNs, const ProcEv
     model_.counters.add(Counter::threadExitUnknown);
     if (live.exitedUnknown.size() < 4096) live.exitedUnknown.push_back(event.processPid);
   }
+  live.coreDumped = live.coreDumped || event.coreDumped();
   if (!live.leaderExited) return;
   live.threadsEndedTogether =
       live.threadsEndedTogether && endedTogether(live.leaderExitNs, live.leaderExitCode, timeNs, event.exitCode);
@@ -326,13 +329,21 @@ void ProcessTracker::onThreadExit(Process& process, int64_t timeNs, const ProcEv
   end(process, timeNs, event);
 }
 
+// The process's wait status is the group's exit code: when one thread dumped
+// core, the parent sees the core bit although the exit that ends the group
+// (another thread's, or the leader's) lacks it.
 void ProcessTracker::end(Process& process, int64_t timeNs, const ProcEvent& exit) {
+  auto live = live_.find(process.id);
+  bool groupDumpedCore = (live != live_.end() && live->second.coreDumped) || (process.endNs && process.coreDumped);
+  ProcEvent ending;  // only the type and code: a copy of `exit` would copy its strings
+  ending.type = ProcEventType::exit;
+  ending.exitCode = exit.exitCode | (groupDumpedCore && exit.termSignal() ? kCoreBit : 0);
   process.endNs = timeNs;
-  process.exitCode = exit.exitCode;
-  process.exitStatus = exit.status();
-  process.termSignal = exit.termSignal();
-  process.coreDumped = exit.coreDumped();
-  live_.erase(process.id);
+  process.exitCode = ending.exitCode;
+  process.exitStatus = ending.status();
+  process.termSignal = ending.termSignal();
+  process.coreDumped = ending.coreDumped();
+  if (live != live_.end()) live_.erase(live);
 }
 
 void ProcessTracker::endUnknown(Process& process, int64_t goneByNs) {

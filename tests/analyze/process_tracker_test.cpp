@@ -135,6 +135,43 @@ TEST(ProcessTracker, AThreadNeverSeenCreatedEndingInTheLeadersExitGroupOutlivedN
   EXPECT_TRUE(only(apart.finish(), 20)->has(kThreadsOutlivedLeader));
 }
 
+// A worker thread segfaults and dumps core: only its exit code has the core
+// bit (0x8b), the leader's and the others' are plain 11, all within half a
+// millisecond (a recording here). The parent's wait status is 0x8b.
+TEST(ProcessTracker, AWorkerThreadsCoreDumpIsTheProcesssAndNoThreadOutlivedTheLeader) {
+  for (bool leaderFirst : {true, false}) {
+    SCOPED_TRACE(leaderFirst ? "leader's exit first" : "dumping thread's exit first");
+    ProcessTracker tracker;
+    Feeder feeder(tracker);
+    feeder << fork(1 * kMs, 10, 20) << threadFork(2 * kMs, 20, 21) << threadFork(2 * kMs, 20, 22);
+    if (leaderFirst)
+      feeder << exit(100 * kMs, 20, 11) << exit(100 * kMs + 200'000, 22, 11 | 0x80, 20)
+             << exit(100 * kMs + 400'000, 21, 11, 20);
+    else
+      feeder << exit(100 * kMs, 22, 11 | 0x80, 20) << exit(100 * kMs + 200'000, 21, 11, 20)
+             << exit(100 * kMs + 400'000, 20, 11);
+    Model model = tracker.finish();
+    const Process* process = only(model, 20);
+    EXPECT_EQ(process->termSignal, 11);
+    EXPECT_TRUE(process->coreDumped);
+    EXPECT_EQ(process->exitCode, 11u | 0x80u);
+    EXPECT_FALSE(process->has(kThreadsOutlivedLeader));
+    EXPECT_EQ(process->endNs, 100 * kMs + 400'000);
+  }
+}
+
+// The leader called pthread_exit long before a worker crashed: the workers did
+// outlive it, and the crash's core still belongs to the process.
+TEST(ProcessTracker, ACoreDumpAfterTheLeaderLeftIsTheProcesss) {
+  ProcessTracker tracker;
+  Feeder(tracker) << fork(1 * kMs, 10, 20) << threadFork(2 * kMs, 20, 21) << threadFork(2 * kMs, 20, 22)
+                  << exit(3 * kMs, 20, 0) << exit(200 * kMs, 21, 11 | 0x80, 20) << exit(200 * kMs + 100'000, 22, 11, 20);
+  const Process* process = only(tracker.finish(), 20);
+  EXPECT_TRUE(process->coreDumped);
+  EXPECT_EQ(process->termSignal, 11);
+  EXPECT_TRUE(process->has(kThreadsOutlivedLeader));
+}
+
 TEST(ProcessTracker, LeaderGoneButThreadsAliveAtEndIsOpen) {
   ProcessTracker tracker;
   Feeder(tracker) << fork(1 * kMs, 10, 20) << threadFork(2 * kMs, 20, 21) << exit(3 * kMs, 20, 0);

@@ -82,8 +82,11 @@ class ProcessTracker {
   // others within microseconds (measured: up to 0.15 ms). Threads that end
   // with that code this soon after the leader did not outlive it.
   static constexpr int64_t kExitGroupWithinNs = 10'000'000;
+  // A fatal signal's core bit (0x80) is in the exit code of the one thread
+  // that dumped core, not in the others', so the comparison ignores it.
+  static constexpr uint32_t kCoreBit = 0x80;
   static bool endedTogether(int64_t leaderExitNs, uint32_t leaderExitCode, int64_t timeNs, uint32_t exitCode) {
-    return exitCode == leaderExitCode && timeNs - leaderExitNs <= kExitGroupWithinNs;
+    return (exitCode & ~kCoreBit) == (leaderExitCode & ~kCoreBit) && timeNs - leaderExitNs <= kExitGroupWithinNs;
   }
   struct Live {
     std::vector<int32_t> threads;
@@ -92,6 +95,7 @@ class ProcessTracker {
     int64_t leaderExitNs = 0;        // when leaderExited
     uint32_t leaderExitCode = 0;     // its wait status
     bool threadsEndedTogether = true;  // every thread exit since was part of the leader's exit_group
+    bool coreDumped = false;           // a thread of it dumped core (its exit code has the core bit)
   };
   void seeCapture(int64_t captureNs);
   void onFork(int64_t timeNs, const netlink::ProcEvent& event);
