@@ -1,14 +1,19 @@
 #include "proctape/format/reader.h"
 
 #include <algorithm>
+#include <array>
 #include <deque>
 #include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
 #include <thread>
 #include <tuple>
 
 #include "chunk_decoder.h"
 #include "decode_pool.h"
 #include "mapped_file.h"
+#include "proctape/format/container.h"
 #include "segment_scanner.h"
 
 namespace proctape::format {
@@ -38,6 +43,36 @@ Result<std::vector<std::string>> segmentPaths(const std::string& path) {
   return files;
 }
 
+// The file header of `path`, if it has a valid one.
+std::optional<container::FileHeader> peekFileHeader(const std::string& path) {
+  std::array<uint8_t, container::kFileHeaderBytes> bytes{};
+  std::ifstream in(path, std::ios::binary);
+  if (!in.read(reinterpret_cast<char*>(bytes.data()), std::streamsize(bytes.size()))) return std::nullopt;
+  container::FileHeaderStatus status;
+  auto header = container::parseFileHeader(bytes, &status);
+  return status == container::FileHeaderStatus::ok ? header : std::nullopt;
+}
+
+// Segment names sort in time order while the realtime clock runs forward; one
+// stepped back during a recording (before this version's writer prevented it)
+// made a later segment's name sort first. The numbers in the file headers are
+// a recording's own order. So the places a recording's segments take in name
+// order are filled with them in number order; everything else (other
+// recordings, files with no readable header) keeps its place.
+std::vector<std::string> inRecordingOrder(std::vector<std::string> paths) {
+  std::map<TraceUuid, std::vector<std::pair<uint32_t, size_t>>> recordings;  // number, name position
+  for (size_t i = 0; i < paths.size(); ++i)
+    if (auto header = peekFileHeader(paths[i])) recordings[header->traceUuid].emplace_back(header->segmentIndex, i);
+  std::vector<std::string> ordered = paths;
+  for (auto& [uuid, segments] : recordings) {
+    std::vector<size_t> places;
+    for (const auto& segment : segments) places.push_back(segment.second);  // ascending: names were sorted
+    std::sort(segments.begin(), segments.end());
+    for (size_t k = 0; k < segments.size(); ++k) ordered[places[k]] = paths[segments[k].second];
+  }
+  return ordered;
+}
+
 }  // namespace
 
 const char* toString(DamageKind kind) {
@@ -51,12 +86,15 @@ const char* toString(DamageKind kind) {
     case DamageKind::notATrace: return "not a trace";
     case DamageKind::missingSegment: return "missing segment";
     case DamageKind::duplicateSegment: return "duplicate segment";
+    case DamageKind::missingChunk: return "missing chunk";
+    case DamageKind::duplicateChunk: return "duplicate chunk";
   }
   return "?";
 }
 
 bool losesRecords(DamageKind kind) {
-  return kind != DamageKind::notClosed && kind != DamageKind::badIndex && kind != DamageKind::duplicateSegment;
+  return kind != DamageKind::notClosed && kind != DamageKind::badIndex && kind != DamageKind::duplicateSegment &&
+         kind != DamageKind::duplicateChunk;
 }
 
 std::string describe(const Damage& d) {
@@ -120,7 +158,7 @@ Status TraceReader::Impl::addSegment(const std::string& path, bool onlyFile) {
   return okStatus();
 }
 
-// A recording numbers its segments from 0, in name order, under one uuid. A
+// A recording numbers its segments from 0, in reading order, under one uuid. A
 // number skipped between two segments read means segments were deleted or
 // lost (a rotating recorder's --keep deletes only the oldest, so a recording
 // may begin past 0: no damage). A number seen again is a copy, left out.
@@ -138,7 +176,7 @@ void TraceReader::Impl::checkSegmentSequence() {
         damage.push_back({segment.path, 0, DamageKind::duplicateSegment, segment.size,
                           "segment " + std::to_string(segment.segmentIndex) + " of its recording, after segment " +
                               std::to_string(previous->segmentIndex) + " (" + previous->path +
-                              "): a copy, or a file renamed out of order; left out"});
+                              "): a copy; left out"});
         leftOut[i] = true;
         continue;
       }
@@ -238,14 +276,20 @@ Result<TraceReader> TraceReader::open(const std::string& path, ReaderOptions opt
   unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
   impl->window = size_t(threads) * 2;
   bool onlyFile = paths->size() == 1 && !std::filesystem::is_directory(path);
+  if (!onlyFile) *paths = inRecordingOrder(std::move(*paths));
   for (const auto& file : *paths)
     if (auto status = impl->addSegment(file, onlyFile); !status) return status.error();
   if (impl->files.empty()) return Error{path + ": none of its files is a readable proctape trace"};
   impl->checkSegmentSequence();
-  // In reading order: by file (segments read in name order), then offset.
-  std::stable_sort(impl->damage.begin(), impl->damage.end(), [](const Damage& a, const Damage& b) {
-    return std::tie(a.file, a.offset) < std::tie(b.file, b.offset);
-  });
+  // In reading order: by file, then offset.
+  std::map<std::string, size_t> readingPosition;
+  for (size_t i = 0; i < paths->size(); ++i) readingPosition.emplace((*paths)[i], i);
+  auto place = [&readingPosition](const Damage& d) {
+    auto it = readingPosition.find(d.file);
+    return std::pair(it == readingPosition.end() ? readingPosition.size() : it->second, d.offset);
+  };
+  std::stable_sort(impl->damage.begin(), impl->damage.end(),
+                   [&place](const Damage& a, const Damage& b) { return place(a) < place(b); });
   impl->readMeta();
   // More threads than chunks would only wait (and thousands cannot all start).
   threads = unsigned(std::min<size_t>(threads, std::max<size_t>(1, impl->chunks.size())));

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <optional>
 
 #include "proctape.capnp.h"
@@ -31,6 +32,11 @@ class Scanner {
     out_.damage.push_back({path_, offset, kind, skipped, std::move(detail)});
   }
   std::optional<std::vector<c::IndexEntry>> readIndexEntries(uint64_t indexOffset, uint64_t trailerOffset);
+  bool entryMatchesChunk(const c::IndexEntry& entry) const;
+  void leaveOutDuplicateChunks();
+  void reportMissingChunks();
+  bool damagedBytesBefore(uint64_t offset) const;
+  bool sameBytes(const ChunkInfo& a, const ChunkInfo& b) const;
   bool stepOverFrame(size_t& offset, bool& closed);
   void resync(size_t& offset);
 
@@ -65,6 +71,16 @@ std::optional<std::vector<c::IndexEntry>> Scanner::readIndexEntries(uint64_t ind
   return entries;
 }
 
+// No intact chunk header at the entry's offset names another chunk. An index
+// kept after chunks were moved, or copied from another file, would send the
+// reader into the middle of chunks. (A header that fails its CRC is damage to
+// that chunk, which the index lets the reader step over.)
+bool Scanner::entryMatchesChunk(const c::IndexEntry& entry) const {
+  if (entry.offset >= file_.size()) return false;
+  auto header = c::parseChunkHeader(file_.subspan(entry.offset));
+  return !header || (header->seq == entry.seq && header->compressedSize == entry.compressedSize);
+}
+
 // Uses the index only if it describes the file exactly: chunks back to back
 // from the header to the index. Anything else means the file is not what its
 // index says, and walking it is the safe answer.
@@ -78,7 +94,7 @@ bool Scanner::loadIndex() {
   bool consistent = entries && entries->size() == trailer->chunkCount;
   for (size_t i = 0; consistent && i < entries->size(); ++i) {
     const auto& e = (*entries)[i];
-    consistent = e.offset == expected && e.seq == i;
+    consistent = e.offset == expected && e.seq == i && entryMatchesChunk(e);
     expected = e.offset + c::kChunkHeaderBytes + e.compressedSize;
   }
   if (!consistent || expected != trailer->indexOffset) {
@@ -154,6 +170,8 @@ void Scanner::walk() {
   while (offset < file_.size()) {
     if (!stepOverFrame(offset, closed)) resync(offset);
   }
+  leaveOutDuplicateChunks();
+  reportMissingChunks();
   bool endsInDamage = !out_.damage.empty() && out_.damage.back().kind == DamageKind::truncated;
   // A valid trailer followed by more bytes: those are reported, the file was closed.
   if (closed || endsInDamage || trailerSeen_) return;
@@ -163,6 +181,57 @@ void Scanner::walk() {
   else
     addDamage(file_.size(), DamageKind::notClosed, 0,
               "no index at the end: the recorder did not close this file (every complete chunk was read)");
+}
+
+// A recorder numbers a file's chunks 0, 1, 2... An index proves the sequence;
+// a scanned file has only the numbers to show a chunk written twice (a copy
+// made by hand or by a faulty tool) or cut out of the file.
+void Scanner::leaveOutDuplicateChunks() {
+  std::map<uint64_t, const ChunkInfo*> first;  // by number
+  std::vector<ChunkInfo> kept;
+  for (const auto& chunk : out_.chunks) {
+    auto [at, isNew] = first.emplace(chunk.seq, &chunk);
+    if (!isNew && sameBytes(*at->second, chunk)) {
+      addDamage(chunk.offset, DamageKind::duplicateChunk, c::kChunkHeaderBytes + chunk.compressedSize,
+                "chunk " + std::to_string(chunk.seq) + " again, byte for byte the one at offset " +
+                    std::to_string(at->second->offset) + ": left out");
+      continue;
+    }
+    kept.push_back(chunk);  // a different chunk of the same number (two traces joined) is read
+  }
+  out_.chunks = std::move(kept);
+}
+
+bool Scanner::sameBytes(const ChunkInfo& a, const ChunkInfo& b) const {
+  size_t size = c::kChunkHeaderBytes + a.compressedSize;
+  return a.compressedSize == b.compressedSize &&
+         std::memcmp(file_.data() + a.offset, file_.data() + b.offset, size) == 0;
+}
+
+// Numbers missing below the highest one read. Chunks lost in bytes already
+// reported (damaged or cut-off bytes just before the next chunk) are not
+// reported twice.
+void Scanner::reportMissingChunks() {
+  std::map<uint64_t, uint64_t> offsets;  // number -> offset of its first chunk
+  for (const auto& chunk : out_.chunks) offsets.emplace(chunk.seq, chunk.offset);
+  uint64_t expected = 0;
+  for (auto [seq, offset] : offsets) {
+    if (seq > expected && !damagedBytesBefore(offset)) {
+      uint64_t missing = seq - expected;
+      addDamage(offset, DamageKind::missingChunk, 0,
+                std::to_string(missing) + (missing == 1 ? " chunk" : " chunks") + " (number " +
+                    std::to_string(expected) + (missing == 1 ? "" : " to " + std::to_string(seq - 1)) +
+                    ") missing before this one: cut out of the file, their records are lost");
+    }
+    expected = seq + 1;
+  }
+}
+
+// Bytes reported as damage that end where the chunk at `offset` begins.
+bool Scanner::damagedBytesBefore(uint64_t offset) const {
+  return std::any_of(out_.damage.begin(), out_.damage.end(), [offset](const Damage& d) {
+    return d.bytesSkipped > 0 && d.offset + d.bytesSkipped == offset;
+  });
 }
 
 // A file header that fails its checks but is followed by a chunk header that

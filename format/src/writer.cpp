@@ -112,6 +112,7 @@ struct TraceWriter::Impl {
   // oldest first.
   UniqueFd directoryLock;
   std::string firstSegmentName;
+  int64_t lastNameRealtimeNs = 0;  // the time in the newest segment's name
   std::vector<fs::path> finishedSegments;
   uint64_t segmentBytes = 0;
   uint64_t unitStart = 0;  // where the piece being written (a chunk, the index) began: all before it is whole
@@ -248,8 +249,13 @@ Status TraceWriter::Impl::lockDirectory() {
 
 Status TraceWriter::Impl::openSegment() {
   ClockAnchor now = clockAt(segmentLastTimeNs);
-  segmentPath = options.rotation ? (fs::path(path) / segmentFileName(now.realtimeNs, uint32_t(stats.segments))).string()
-                                 : path;
+  // Names sort in time order, which readers and --keep rely on. Should the
+  // realtime clock step back, a name takes a nanosecond past the last one's
+  // time instead of sorting before it.
+  lastNameRealtimeNs = std::max(now.realtimeNs, stats.segments > 0 ? lastNameRealtimeNs + 1 : now.realtimeNs);
+  segmentPath = options.rotation
+                    ? (fs::path(path) / segmentFileName(lastNameRealtimeNs, uint32_t(stats.segments))).string()
+                    : path;
   if (auto status = createPrivateFile(segmentPath); !status) return status;
   if (firstSegmentName.empty()) firstSegmentName = fs::path(segmentPath).filename().string();
   segmentBytes = 0;

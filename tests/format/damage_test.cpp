@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <limits>
@@ -565,6 +566,85 @@ TEST(Damage, GarbageBetweenChunksIsSkippedAndReported) {
       EXPECT_EQ(skipped.bytesSkipped, garbage.size());
     }
   }
+}
+
+// The bytes of chunk `i` (header and zstd frame) in `t.bytes`.
+std::vector<uint8_t> chunkBytes(const SmallTrace& t, size_t i) {
+  return {t.bytes.begin() + long(t.chunks[i].offset), t.bytes.begin() + long(t.chunkEnd(i))};
+}
+
+std::vector<DamageKind> kindsOf(const std::vector<Damage>& damage) {
+  std::vector<DamageKind> kinds;
+  for (const auto& d : damage) kinds.push_back(d.kind);
+  return kinds;
+}
+
+// Data chunks 1 and 2 swapped, the old index kept: it passes its CRC and its
+// offsets are back to back, but it names the wrong chunks. Trusting it sent
+// the reader into the middle of a chunk, and an intact chunk was never read.
+TEST(Damage, ChunksMovedUnderTheirOldIndexAreScannedAndAllRead) {
+  const SmallTrace& t = smallTrace();
+  ASSERT_EQ(t.chunks.size(), 1 + kDataChunks);
+  std::vector<uint8_t> bytes(t.bytes.begin(), t.bytes.begin() + long(t.chunks[1].offset));
+  for (size_t i : {2, 1}) {
+    auto chunk = chunkBytes(t, i);
+    bytes.insert(bytes.end(), chunk.begin(), chunk.end());
+  }
+  bytes.insert(bytes.end(), t.bytes.begin() + long(t.chunkEnd(2)), t.bytes.end());
+  ASSERT_EQ(bytes.size(), t.bytes.size());
+
+  TempDir dir;
+  auto out = readBytes(dir, bytes);
+  ASSERT_TRUE(out.opened) << out.error;
+  EXPECT_FALSE(out.indexed);
+  Frames expected = t.framesByChunk[2];
+  expected.insert(expected.end(), t.framesByChunk[1].begin(), t.framesByChunk[1].end());
+  expected.insert(expected.end(), t.framesByChunk[3].begin(), t.framesByChunk[3].end());
+  EXPECT_TRUE(sameFrames(out.back.frames, expected));
+  EXPECT_EQ(kindsOf(out.back.damage), std::vector<DamageKind>{DamageKind::badIndex}) << damageList(out.back.damage);
+}
+
+// Chunk 2 cut out of the file, with and without the index: its records are
+// lost, so the reader must say so, by a damage kind that loses records.
+TEST(Damage, AChunkCutOutOfTheFileIsReportedAsMissing) {
+  const SmallTrace& t = smallTrace();
+  ASSERT_EQ(t.chunks.size(), 1 + kDataChunks);
+  for (bool closed : {true, false}) {
+    SCOPED_TRACE(closed ? "the closed file (its index kept)" : "an unclosed file");
+    auto bytes = closed ? t.bytes : t.beforeClose;
+    bytes.erase(bytes.begin() + long(t.chunks[2].offset), bytes.begin() + long(t.chunkEnd(2)));
+    TempDir dir;
+    std::string path = dir.file("damaged.pt");
+    auto out = readBytes(dir, bytes);
+    ASSERT_TRUE(out.opened) << out.error;
+    EXPECT_TRUE(sameFrames(out.back.frames, t.framesExcept(2)));
+    expectWellFormed(out.back.damage, path, bytes.size());
+    auto missing = std::find_if(out.back.damage.begin(), out.back.damage.end(),
+                                [](const Damage& d) { return d.kind == DamageKind::missingChunk; });
+    ASSERT_NE(missing, out.back.damage.end()) << damageList(out.back.damage);
+    EXPECT_EQ(missing->offset, t.chunks[2].offset);  // where chunk 3 now begins
+    EXPECT_NE(missing->detail.find("number 2)"), std::string::npos) << missing->detail;
+    EXPECT_TRUE(losesRecords(DamageKind::missingChunk));
+  }
+}
+
+// Chunk 2 written twice in a row: its records are read once, and the copy is
+// reported and left out.
+TEST(Damage, AChunkWrittenTwiceIsReadOnce) {
+  const SmallTrace& t = smallTrace();
+  ASSERT_EQ(t.chunks.size(), 1 + kDataChunks);
+  auto bytes = t.beforeClose;
+  auto chunk = chunkBytes(t, 2);
+  bytes.insert(bytes.begin() + long(t.chunkEnd(2)), chunk.begin(), chunk.end());
+  TempDir dir;
+  auto out = readBytes(dir, bytes);
+  ASSERT_TRUE(out.opened) << out.error;
+  EXPECT_TRUE(sameFrames(out.back.frames, t.allFrames()));
+  EXPECT_EQ(kindsOf(out.back.damage), (std::vector<DamageKind>{DamageKind::duplicateChunk, DamageKind::notClosed}))
+      << damageList(out.back.damage);
+  EXPECT_EQ(out.back.damage[0].offset, t.chunkEnd(2));
+  EXPECT_EQ(out.back.damage[0].bytesSkipped, chunk.size());
+  EXPECT_FALSE(losesRecords(DamageKind::duplicateChunk));
 }
 
 TEST(Damage, UnclosedFileReportsNotClosedAndReadsEveryChunk) {

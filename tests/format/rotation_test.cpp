@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <string>
 #include <utility>
@@ -290,6 +291,71 @@ TEST(Rotation, AMissingOrCopiedSegmentIsDamageAndACopyIsReadOnce) {
   fs::remove(traceDir / names[0]);
   auto pruned = framesOf(traceDir);
   EXPECT_TRUE(pruned.damage.empty()) << describe(pruned.damage[0]);
+}
+
+// Segment names are their UTC start times, so a realtime clock stepped back
+// during a recording (by an older writer) left a later segment whose name
+// sorts first. The numbers in the file headers are the recording's order:
+// every segment is read, in that order, and none is taken for a copy.
+TEST(Rotation, SegmentsWhoseNamesSortOutOfOrderAreReadInTheirRecordingsOrder) {
+  TempDir dir;
+  const fs::path traceDir = dir.path() / "trace";
+  Stream written;
+  {
+    auto writer = TraceWriter::create(traceDir.string(), test::testMeta(), sizeRotation());
+    ASSERT_TRUE(writer) << writer.error().message;
+    ASSERT_TRUE(writeStream(*writer, 6000, 1'000'000, 1000, written));
+    ASSERT_TRUE(writer->close());
+  }
+  auto names = fileNames(traceDir);
+  ASSERT_GE(names.size(), 5u);
+  auto intact = TraceReader::open(traceDir.string());
+  ASSERT_TRUE(intact) << intact.error().message;
+  auto expected = test::readAll(*intact);
+  ASSERT_TRUE(expected.damage.empty());
+
+  // The last segment renamed to sort first, then segments 1 and 3 swapping names.
+  fs::rename(traceDir / names.back(), traceDir / ("0" + names.back()));
+  fs::rename(traceDir / names[1], traceDir / "swap.pt");
+  fs::rename(traceDir / names[3], traceDir / names[1]);
+  fs::rename(traceDir / "swap.pt", traceDir / names[3]);
+  auto reader = TraceReader::open(traceDir.string());
+  ASSERT_TRUE(reader) << reader.error().message;
+  auto back = test::readAll(*reader);
+  std::string damage;
+  for (const auto& d : back.damage) damage += "\n  " + describe(d);
+  EXPECT_TRUE(back.damage.empty()) << damage;
+  EXPECT_TRUE(back.frames == expected.frames) << back.frames.size() << " frames read, " << expected.frames.size()
+                                              << " expected";
+  for (size_t i = 0; i < reader->segments().size(); ++i) EXPECT_EQ(reader->segments()[i].segmentIndex, i);
+}
+
+// The realtime clock stepped back an hour after a few segments: the names
+// still sort in the recording's order, each a nanosecond past the last.
+TEST(Rotation, AClockSteppedBackStillNamesSegmentsInOrder) {
+  TempDir dir;
+  const fs::path traceDir = dir.path() / "trace";
+  auto options = sizeRotation();
+  int calls = 0;
+  options.clock = [&calls] {
+    constexpr int64_t kStart = 1'790'000'000'000'000'000;
+    int64_t realtime = ++calls < 8 ? kStart + calls * 1'000'000 : kStart - 3'600'000'000'000 + calls;
+    return ClockAnchor{calls, realtime, calls};
+  };
+  Stream written;
+  {
+    auto writer = TraceWriter::create(traceDir.string(), test::testMeta(), options);
+    ASSERT_TRUE(writer) << writer.error().message;
+    ASSERT_TRUE(writeStream(*writer, 6000, 1'000'000, 1000, written));
+    ASSERT_TRUE(writer->close());
+  }
+  auto names = segmentNames(traceDir);
+  ASSERT_GE(names.size(), 5u);
+  for (size_t i = 0; i < names.size(); ++i) {
+    char number[32];
+    std::snprintf(number, sizeof number, "%06zu", i);
+    EXPECT_NE(names[i].find(std::string("-") + number + ".pt"), std::string::npos) << names[i];
+  }
 }
 
 TEST(Rotation, KeepLeavesOnlyTheNewestSegmentsWhichReadBackAsTheStreamsTail) {

@@ -28,13 +28,15 @@ enum class DamageKind : uint8_t {
   notATrace,        // a file in a segment directory that is no proctape trace
   missingSegment,   // segments of a recording are missing between two that were read: their events are lost
   duplicateSegment, // a second segment with a number already read for its recording (a copy): left out
+  missingChunk,     // chunk numbers skip in a file that was scanned: chunks cut out of it, their records lost
+  duplicateChunk,   // a chunk byte for byte the same as an earlier one of its number (written twice): left out
 };
 
 const char* toString(DamageKind kind);
 
 // False for damage that costs no record: a file not closed or with a bad
-// index (its chunks were scanned and read), a duplicate segment (its copy
-// was left out). The others may hide records.
+// index (its chunks were scanned and read), a duplicate segment or chunk (its
+// copy was left out). The others may hide records.
 bool losesRecords(DamageKind kind);
 
 struct Damage {
