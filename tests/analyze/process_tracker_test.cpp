@@ -166,7 +166,8 @@ TEST(ProcessTracker, ACoreDumpAfterTheLeaderLeftIsTheProcesss) {
   ProcessTracker tracker;
   Feeder(tracker) << fork(1 * kMs, 10, 20) << threadFork(2 * kMs, 20, 21) << threadFork(2 * kMs, 20, 22)
                   << exit(3 * kMs, 20, 0) << exit(200 * kMs, 21, 11 | 0x80, 20) << exit(200 * kMs + 100'000, 22, 11, 20);
-  const Process* process = only(tracker.finish(), 20);
+  Model model = tracker.finish();
+  const Process* process = only(model, 20);
   EXPECT_TRUE(process->coreDumped);
   EXPECT_EQ(process->termSignal, 11);
   EXPECT_TRUE(process->has(kThreadsOutlivedLeader));
