@@ -5,6 +5,7 @@
 #include <optional>
 #include <vector>
 
+#include "proctape/format/clamped.h"
 #include "proctape/replay/event_stream.h"
 #include "time_math.h"
 
@@ -134,7 +135,7 @@ Scan scan(format::TraceReader& reader) {
     if (const auto* gap = std::get_if<format::Gap>(&event->body)) {
       ++result.gapCount;
       if (gap->lostCount)
-        result.lost += *gap->lostCount;
+        result.lost = format::addSaturated(result.lost, *gap->lostCount);
       else
         ++result.unknownGaps;
       if (result.gaps.size() < kMaxListed) result.gaps.push_back(gapText(*event, *gap, start));

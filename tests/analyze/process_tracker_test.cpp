@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <random>
 
 #include "events.h"
@@ -334,6 +335,16 @@ TEST(ProcessTracker, ProcessNotExitedAtTheEndIsOpen) {
   EXPECT_FALSE(process->endNs.has_value());
   EXPECT_FALSE(process->durationNs().has_value());
   EXPECT_FALSE(process->failed());
+}
+
+// A damaged or crafted trace's gaps may claim any count: the sum stays at
+// the largest count rather than wrapping to a small one.
+TEST(ProcessTracker, GapsClaimingHugeCountsHoldTheLostCounterAtItsMaximum) {
+  ProcessTracker tracker;
+  constexpr uint64_t kHuge = std::numeric_limits<uint64_t>::max();
+  tracker.onGap(1 * kMs, format::Gap{0, kHuge, format::GapReason::other, "crafted"});
+  tracker.onGap(2 * kMs, format::Gap{0, kHuge, format::GapReason::other, "crafted"});
+  EXPECT_EQ(tracker.finish().counters.get(Counter::eventsLost), kHuge);
 }
 
 TEST(ProcessTracker, GapMarksProcessesAliveAcrossItPossiblyIncomplete) {

@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "proctape/format/clamped.h"
+
 namespace proctape::analyze {
 
 enum class Severity : uint8_t {
@@ -58,7 +60,9 @@ const CounterInfo& describe(Counter counter);
 
 class Counters {
  public:
-  void add(Counter counter, uint64_t n = 1) { values_[size_t(counter)] += n; }
+  void add(Counter counter, uint64_t n = 1) {
+    values_[size_t(counter)] = format::addSaturated(values_[size_t(counter)], n);
+  }
   uint64_t get(Counter counter) const { return values_[size_t(counter)]; }
   // True when a counter of this severity is nonzero.
   bool any(Severity severity) const;
