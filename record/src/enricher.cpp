@@ -2,6 +2,7 @@
 
 #include <linux/netlink.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -66,6 +67,8 @@ void Enricher::start(std::vector<Datagram> initial) {
   initial_ = std::move(initial);
   thread_ = std::thread([this] {
     nameThisThread("pt-enrich");
+    // On Linux a nice value belongs to one thread: PRIO_PROCESS 0 is this one.
+    if (options_.lowerNice) (void)::setpriority(PRIO_PROCESS, 0, *options_.lowerNice);
     run();
   });
 }

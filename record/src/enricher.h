@@ -14,6 +14,7 @@
 #include <deque>
 #include <cstdint>
 #include <span>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -30,6 +31,9 @@ namespace proctape::record {
 struct EnricherOptions {
   uint32_t maxPerSecond = 0;  // 0: no limit; above it, a miss record without reading /proc
   std::string procRoot = "/proc";
+  // A nice value the thread gives itself as it starts, when it is a lower
+  // priority than its creator's (which needs no privilege); unset: inherited.
+  std::optional<int> lowerNice;
 };
 
 class Enricher {

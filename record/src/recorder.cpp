@@ -83,6 +83,7 @@ class Session {
   bool raisedRealtime_ = false;
   bool raisedNice_ = false;
   int originalNice_ = 0;
+  std::optional<int> lowerEnricherNice_;  // a positive nice the enricher gives itself
   std::string enrichScheduling_ = "normal";
   std::string receiveError_;
   int64_t startNs_ = 0;
@@ -166,9 +167,11 @@ void Session::dropPrivileges() {
   }
 }
 
-// Threads inherit their creator's scheduling policy and nice value: this
-// thread takes the enricher's before the capabilities are dropped, creates
-// the enricher, and gives them up again (which needs no privilege).
+// Threads inherit their creator's scheduling policy and nice value: for a
+// higher priority, this thread takes the enricher's before the capabilities
+// are dropped, creates the enricher, and gives it up again (which needs no
+// privilege). A lower priority (a positive nice) is not taken here, as giving
+// it up would need the privilege dropped by then: the enricher takes it itself.
 void Session::raiseForEnricher() {
   if (!sources_->exec || options_.enrichPriority == EnrichPriority::normal) return;
   if (options_.enrichPriority == EnrichPriority::realtime) {
@@ -180,7 +183,13 @@ void Session::raiseForEnricher() {
   if (!raisedRealtime_) {
     errno = 0;
     originalNice_ = ::getpriority(PRIO_PROCESS, 0);
-    raisedNice_ = errno == 0 && ::setpriority(PRIO_PROCESS, 0, options_.enrichNice) == 0;
+    if (errno != 0) return;
+    if (options_.enrichNice > originalNice_) {
+      lowerEnricherNice_ = options_.enrichNice;
+      enrichScheduling_ = "nice " + std::to_string(options_.enrichNice);
+      return;
+    }
+    raisedNice_ = ::setpriority(PRIO_PROCESS, 0, options_.enrichNice) == 0;
     if (raisedNice_) enrichScheduling_ = "nice " + std::to_string(options_.enrichNice);
   }
 }
@@ -199,7 +208,7 @@ void Session::startThreads() {
   const auto& sub = sources_->procSubscription;
   if (sources_->exec) {
     enricher_ = std::make_unique<Enricher>(sources_->exec->socket().fd(), side_, stats_, redactor_,
-                                           EnricherOptions{options_.enrichMaxPerSecond, "/proc"});
+                                           EnricherOptions{options_.enrichMaxPerSecond, "/proc", lowerEnricherNice_});
     enricher_->start(std::move(sources_->execCaptured));
   }
   restoreScheduling();

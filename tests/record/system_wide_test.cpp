@@ -2,12 +2,14 @@
 // every complete chunk readable, the namespace probe, and spoofed frames.
 #include <linux/connector.h>
 #include <linux/netlink.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <cstring>
 #include <dirent.h>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -111,6 +113,48 @@ TEST_F(LiveRecorder, QuitAndUserSignalsAlsoStopCleanly) {
     EXPECT_GE(summaryValue(recorder->output(), "events"), 1) << recorder->output();
     TraceContents contents = readTrace(trace);
     EXPECT_TRUE(contents.damage.empty()) << strsignal(signal) << ": " << describe(contents.damage.front());
+  }
+}
+
+// The nice value of each thread of `pid`, by thread name.
+std::map<std::string, int> threadNices(pid_t pid) {
+  std::map<std::string, int> nices;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
+    std::ifstream comm(task.path() / "comm"), stat(task.path() / "stat");
+    std::string name, line;
+    std::getline(comm, name);
+    std::getline(stat, line);
+    std::istringstream fields(line.substr(line.rfind(')') + 2));  // from field 3, the state
+    std::string field;
+    for (int i = 3; i <= 19 && fields >> field; ++i) {
+    }
+    nices[name] = std::stoi(field);  // field 19: nice
+  }
+  return nices;
+}
+
+// A positive --enrich-nice lowers the enricher alone: the receiver, which
+// must drain the socket in time, and the writer keep the recorder's nice.
+TEST_F(LiveRecorder, APositiveEnrichNiceLowersOnlyTheEnricher) {
+  errno = 0;
+  int own = ::getpriority(PRIO_PROCESS, 0);
+  ASSERT_EQ(errno, 0);
+  if (own > 9) GTEST_SKIP() << "this test runs at nice " << own << ", above the value it sets";
+  std::string trace = dir_.file("nice.pt");
+  auto recorder = startRecorder({"--enrich-priority", "nice", "--enrich-nice", "10", "-o", trace});
+  std::map<std::string, int> nices;
+  for (int i = 0; i < 100 && nices["pt-enrich"] != 10; ++i) {  // the thread sets it as it starts
+    nices = threadNices(recorder->pid());
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  recorder->signal(SIGINT);
+  ASSERT_TRUE(recorder->wait(10000)) << recorder->output();
+  EXPECT_EQ(nices["pt-enrich"], 10);
+  ASSERT_TRUE(nices.count("pt-receive") && nices.count("pt-write")) << "thread names changed?";
+  for (const auto& [name, nice] : nices) {
+    if (name != "pt-enrich") {
+      EXPECT_EQ(nice, own) << name;
+    }
   }
 }
 
