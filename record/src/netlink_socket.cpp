@@ -80,6 +80,13 @@ Status NetlinkSocket::sendToKernel(std::span<const uint8_t> message) {
     if (sent < 0 && errno == EINTR) continue;
     int err = sent < 0 ? errno : EMSGSIZE;
     if (err == EPERM) return Error{"the kernel refused a request on the " + what_ + " socket: " + capNetAdminAdvice()};
+    // The connector is registered in the initial network namespace only:
+    // elsewhere nothing in the kernel listens at its port.
+    if (err == ECONNREFUSED)
+      return Error{"the kernel does not answer on the " + what_ + " socket (" + errnoText(err) +
+                   "): this is a network namespace other than the initial one, where the kernel's proc connector "
+                   "does not exist. Run proctape-record in the host's network namespace (not under `ip netns exec`, "
+                   "nor in a container with its own network: e.g. docker --network host)"};
     return Error{"cannot send to the kernel on the " + what_ + " socket: " + errnoText(err)};
   }
 }

@@ -209,6 +209,21 @@ TEST_F(LiveRecorder, ProbeInAUserNamespaceFailsFastAndSaysWhy) {
   EXPECT_NE(probe.output().find("silently ignores"), std::string::npos) << probe.output();
 }
 
+// The proc connector exists in the initial network namespace only; in
+// another, sending to it is refused, and the message must say where to run.
+TEST_F(LiveRecorder, ANonInitialNetworkNamespaceIsNamedWithTheWayOut) {
+  if (shell("unshare --net true 2>/dev/null") != 0) {
+    GTEST_SKIP() << "this machine refuses to create network namespaces (unshare --net failed)";
+  }
+  Child probe({"unshare", "--net", kRecorder, "--check"});
+  auto status = probe.wait(10000);
+  ASSERT_TRUE(status) << "the probe hung";
+  EXPECT_EQ(*status, 69) << probe.output();
+  EXPECT_NE(probe.output().find("network namespace other than the initial one"), std::string::npos)
+      << probe.output();
+  EXPECT_NE(probe.output().find("host's network namespace"), std::string::npos) << probe.output();
+}
+
 // Port ids of the NETLINK_CONNECTOR sockets `pid` holds (from /proc/net/netlink).
 std::vector<uint32_t> connectorPorts(pid_t pid) {
   std::set<std::string> inodes;
