@@ -160,6 +160,7 @@ struct TraceWriter::Impl {
     return readSystemClocks();
   }
   Status createPrivateFile(const std::string& file);
+  void removeUnfinishedFirstSegment();
   Status lockDirectory();
   Status openSegment();
   Status finishSegment();
@@ -520,8 +521,21 @@ Result<TraceWriter> TraceWriter::create(const std::string& path, Meta meta, Writ
     if (ec) return Error{path + ": cannot create the segment directory: " + ec.message()};
     if (auto status = impl->lockDirectory(); !status) return status.error();
   }
-  if (auto status = impl->openSegment(); !status) return status.error();
+  if (auto status = impl->openSegment(); !status) {
+    impl->removeUnfinishedFirstSegment();
+    return status.error();
+  }
   return TraceWriter(std::move(impl));
+}
+
+// A first segment whose header or meta chunk could not be written (a full
+// disk) holds nothing readable: it is removed rather than left as an empty
+// or broken file. Only a regular file: a FIFO or device stays.
+void TraceWriter::Impl::removeUnfinishedFirstSegment() {
+  struct stat st {};
+  if (!fd.valid() || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return;
+  fd.reset();
+  ::unlink(segmentPath.c_str());
 }
 
 Status TraceWriter::writeFrame(int64_t timeNs, uint16_t sourceId, std::span<const uint8_t> bytes) {

@@ -77,5 +77,26 @@ TEST_F(FullDisk, StopsWithAClearMessageAndKeepsWhatWasWritten) {
   }
 }
 
+// A disk already full: the recorder cannot write even the file header. It
+// stops before running the command (exit 73, the output cannot be created)
+// and leaves no empty file behind.
+TEST_F(FullDisk, ADiskFullFromTheStartRunsNothingAndLeavesNoFile) {
+  {
+    std::ofstream fill(mountPoint_ + "/fill", std::ios::binary);
+    std::string block(4096, 'x');
+    while (fill.write(block.data(), std::streamsize(block.size())) && fill.flush()) {
+    }
+  }
+  std::string trace = mountPoint_ + "/full.pt";
+  std::string marker = dir_.file("ran");
+  Child recorder({kRecorder, "-o", trace, "--", "touch", marker});
+  auto status = recorder.wait(10000);
+  ASSERT_TRUE(status) << recorder.output();
+  EXPECT_EQ(*status, 73) << recorder.output();
+  EXPECT_NE(recorder.output().find("No space left on device"), std::string::npos) << recorder.output();
+  EXPECT_FALSE(std::filesystem::exists(trace)) << "an empty trace file was left behind";
+  EXPECT_FALSE(std::filesystem::exists(marker)) << "the command ran although nothing could be recorded";
+}
+
 }  // namespace
 }  // namespace proctape::test
