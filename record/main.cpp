@@ -2,6 +2,8 @@
 // rtnetlink link/address changes) into a proctape trace. Parses the command
 // line and hands over to proctape::record::runRecorder.
 #include <CLI/CLI.hpp>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -89,7 +91,8 @@ void addOptions(CLI::App& app, RecorderOptions& o, RawOptions& raw) {
       ->transform(CLI::CheckedTransformer(std::map<std::string, record::SubscribeMode>{
           {"auto", record::SubscribeMode::automatic}, {"proc-input", record::SubscribeMode::procInput},
           {"classic", record::SubscribeMode::classic}}))
-      ->default_str("auto");
+      ->default_str("auto")
+      ->option_text("{auto,proc-input,classic}=auto");  // not the transformer's internal numbers
   app.add_option("--rcvbuf", raw.receiveBuffer, "Socket receive buffer (SO_RCVBUFFORCE with CAP_NET_ADMIN)")
       ->default_str("64M");
   app.add_option("--drain-interval", raw.drainInterval, "How often the receiving thread drains the sockets while events come (up to 50 ms when few do)")
@@ -107,7 +110,8 @@ void addOptions(CLI::App& app, RecorderOptions& o, RawOptions& raw) {
       ->transform(CLI::CheckedTransformer(std::map<std::string, record::EnrichPriority>{
           {"rt", record::EnrichPriority::realtime}, {"nice", record::EnrichPriority::nice},
           {"normal", record::EnrichPriority::normal}}))
-      ->default_str("rt");
+      ->default_str("rt")
+      ->option_text("{rt,nice,normal}=rt");
   app.add_option("--enrich-nice", o.enrichNice, "Nice value of the enrichment thread with --enrich-priority nice")
       ->check(CLI::Range(-20, 19))
       ->default_val(-10);
@@ -190,9 +194,20 @@ std::string finish(RecorderOptions& o, const RawOptions& raw) {
   return {};
 }
 
+// Started with standard input, output or error closed, the recorder would
+// hand those numbers to its own sockets and eventfds, then write its messages
+// (and --print) into them: they get /dev/null instead (as does the command).
+void keepStandardStreamsOpen() {
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (::fcntl(fd, F_GETFD) >= 0 || errno != EBADF) continue;
+    (void)::open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);  // the lowest free number: fd
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  keepStandardStreamsOpen();
   CLI::App app{"proctape-record: record Linux process events (netlink cn_proc) into a proctape trace"};
   RecorderOptions options;
   RawOptions raw;

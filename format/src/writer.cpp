@@ -518,6 +518,10 @@ Result<TraceWriter> TraceWriter::create(const std::string& path, Meta meta, Writ
     // A directory the recorder creates is private; one that was there keeps
     // its mode (it may be shared, such as /var/tmp): the segments are 0600.
     if (fs::create_directories(path, ec)) ::chmod(path.c_str(), 0700);
+    std::error_code statError;
+    if (ec && fs::exists(path, statError) && !fs::is_directory(path, statError))
+      return Error{path + ": rotation writes a directory of segments, and this is a file: name a directory "
+                          "(or write one file without rotation)"};
     if (ec) return Error{path + ": cannot create the segment directory: " + ec.message()};
     if (auto status = impl->lockDirectory(); !status) return status.error();
   }

@@ -119,11 +119,10 @@ int Session::prepare() {
   auto sources = setUpSources(options_, exitCode);
   if (!sources) return say(sources.error().message), exitCode;
   sources_.emplace(std::move(*sources));
-  if (options_.verbose || options_.checkOnly) {
-    for (const auto& note : sources_->notes) say(note);
-  }
+  // Warnings always; the other notes with -v and --check. Each once.
+  bool everyNote = options_.verbose || options_.checkOnly;
   for (const auto& note : sources_->notes) {
-    if (!options_.verbose && note.rfind("warning:", 0) == 0) say(note);
+    if (everyNote || note.rfind("warning:", 0) == 0) say(note);
   }
   return kExitOk;
 }

@@ -449,6 +449,15 @@ TEST(Rotation, KeepPrunesEarlierRecordingsButNeverLaterNamedSegmentsOrTheOpenOne
   EXPECT_EQ(last.meta.segmentIndex, writer->stats().segments - 1);
 }
 
+TEST(Writer, RotationIntoAnExistingFileSaysItNeedsADirectory) {
+  TempDir dir;
+  test::writeFile(dir.file("plain.pt"), {'x'});
+  auto writer = TraceWriter::create(dir.file("plain.pt"), test::testMeta(), sizeRotation());
+  ASSERT_FALSE(writer);
+  EXPECT_NE(writer.error().message.find("this is a file: name a directory"), std::string::npos)
+      << writer.error().message;
+}
+
 TEST(Writer, ASecondWriterIntoTheSameSegmentDirectoryIsRefused) {
   TempDir dir;
   const fs::path ring = dir.path() / "ring";

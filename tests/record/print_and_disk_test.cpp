@@ -29,6 +29,19 @@ TEST_F(LiveRecorder, PrintMatchesReplayOfTheSameTrace) {
   EXPECT_EQ(live, offline);
 }
 
+// With standard output closed, the recorder's own descriptors used to take
+// number 1, and --print then wrote into an eventfd and failed. Now it writes
+// into /dev/null, and the recording is whole.
+TEST_F(LiveRecorder, ClosedStandardOutputIsNoFailure) {
+  std::string trace = dir_.file("closed.pt");
+  std::string errors = dir_.file("errors.txt");
+  EXPECT_EQ(shell(kRecorder + " --print -q -o " + trace + " -- /bin/true >&- 2>" + errors), 0) << readText(errors);
+  EXPECT_EQ(readText(errors).find("cannot write"), std::string::npos) << readText(errors);
+  TraceContents contents = readTrace(trace);
+  EXPECT_TRUE(contents.damage.empty());
+  EXPECT_GT(contents.frames, 0u);
+}
+
 class FullDisk : public LiveRecorder {
  protected:
   void SetUp() override {

@@ -224,6 +224,34 @@ TEST_F(LiveRecorder, ANonInitialNetworkNamespaceIsNamedWithTheWayOut) {
   EXPECT_NE(probe.output().find("host's network namespace"), std::string::npos) << probe.output();
 }
 
+// Unprivileged (allowed since Linux 6.6), the receive buffer is capped and a
+// warning says so: once, --check's list of notes included.
+TEST_F(LiveRecorder, UnprivilegedCheckWarnsOnceAboutTheBuffer) {
+  // A copy that uid 65534 can reach (the build tree may lie under a private directory).
+  char shared[] = "/tmp/proctape-unprivileged-XXXXXX";
+  ASSERT_NE(::mkdtemp(shared), nullptr) << std::strerror(errno);
+  const std::filesystem::path dir(shared), binary = dir / "proctape-record";
+  std::filesystem::copy_file(kRecorder, binary);
+  std::filesystem::permissions(dir, std::filesystem::perms(0755));
+  std::filesystem::permissions(binary, std::filesystem::perms(0755));
+  Child probe({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", binary.string(), "--check"});
+  auto status = probe.wait(10000);
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(status) << "the probe hung";
+  ASSERT_NE(*status, 127) << "setpriv (util-linux) is missing? " << probe.output();
+  if (*status == 77) GTEST_SKIP() << "this kernel needs CAP_NET_ADMIN to listen (before 6.6): " << probe.output();
+  ASSERT_EQ(*status, 0) << probe.output();
+  std::map<std::string, int> lines;
+  std::istringstream output(probe.output());
+  for (std::string line; std::getline(output, line);) ++lines[line];
+  for (const auto& [line, count] : lines) EXPECT_EQ(count, 1) << line;
+  std::ifstream rmemMax("/proc/sys/net/core/rmem_max");
+  long cap = 0;
+  if (rmemMax >> cap && cap < 64L * 1024 * 1024) {  // below the default --rcvbuf: the warning is due
+    EXPECT_NE(probe.output().find("warning: connector receive buffer"), std::string::npos) << probe.output();
+  }
+}
+
 // Port ids of the NETLINK_CONNECTOR sockets `pid` holds (from /proc/net/netlink).
 std::vector<uint32_t> connectorPorts(pid_t pid) {
   std::set<std::string> inodes;
