@@ -1,17 +1,24 @@
 // Redactor: replaces every match of the --redact patterns with "***" in
 // command lines before anything is written (CI command lines carry tokens).
 //
-// Patterns are ECMAScript regular expressions matched within each argument
-// separately (and within exe and cwd), so "--token=\S+" or "ghp_[A-Za-z0-9]+"
-// work; a secret passed as the argument after a flag is matched by its own shape.
+// Patterns are RE2 regular expressions (the common Perl/ECMAScript syntax,
+// without back-references or look-around), matched byte-wise within each
+// argument separately (and within exe, cwd and comm), so "--token=\S+" or
+// "ghp_[A-Za-z0-9]+" work; a secret passed as the argument after a flag is
+// matched by its own shape. RE2 takes time linear in the text whatever the
+// pattern: the enricher applies them to any user's command lines.
 #pragma once
 
-#include <regex>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "proctape/format/records.h"
 #include "proctape/format/result.h"
+
+namespace re2 {
+class RE2;
+}
 
 namespace proctape::record {
 
@@ -29,7 +36,7 @@ class Redactor {
   void apply(format::ProcessInfo& info) const;
 
  private:
-  std::vector<std::regex> patterns_;
+  std::vector<std::shared_ptr<const re2::RE2>> patterns_;  // shared by copies: matching is const
 };
 
 }  // namespace proctape::record
