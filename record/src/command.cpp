@@ -19,17 +19,28 @@ int exitStatusOf(int waitStatus) {
 
 namespace {
 
+bool setDisposition(int signal, void (*handler)(int)) {
+  struct sigaction action {};
+  action.sa_handler = handler;
+  sigemptyset(&action.sa_mask);
+  struct sigaction old {};
+  ::sigaction(signal, &action, &old);
+  return old.sa_handler == SIG_IGN;
+}
+
 // In the child, between fork and exec: async-signal-safe calls only.
 // `parentEnds` are the recorder's ends of the two pipes: closed here, so that
 // the read below sees end-of-file when the recorder dies (crash, SIGKILL)
 // before releasing the child, which then exits instead of waiting forever
 // with the recorder's standard output and error held open.
-[[noreturn]] void childMain(char* const* argv, int goFd, int errorFd, std::array<int, 2> parentEnds) {
+[[noreturn]] void childMain(char* const* argv, int goFd, int errorFd, std::array<int, 2> parentEnds,
+                            InheritedSignals inherited) {
   for (int fd : parentEnds) ::close(fd);
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  ::signal(SIGPIPE, SIG_DFL);
+  setDisposition(SIGPIPE, inherited.pipeIgnored ? SIG_IGN : SIG_DFL);
+  if (inherited.childIgnored) setDisposition(SIGCHLD, SIG_IGN);
   char byte = 0;
   ssize_t n;
   while ((n = ::read(goFd, &byte, 1)) < 0 && errno == EINTR) {
@@ -44,7 +55,14 @@ namespace {
 
 }  // namespace
 
-Result<CommandChild> CommandChild::spawnHeld(const std::vector<std::string>& argv) {
+InheritedSignals takeSignalDispositions() {
+  InheritedSignals inherited;
+  inherited.childIgnored = setDisposition(SIGCHLD, SIG_DFL);
+  inherited.pipeIgnored = setDisposition(SIGPIPE, SIG_IGN);
+  return inherited;
+}
+
+Result<CommandChild> CommandChild::spawnHeld(const std::vector<std::string>& argv, InheritedSignals inherited) {
   if (argv.empty()) return Error{"no command given after --"};
   std::vector<char*> args;
   for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
@@ -56,7 +74,8 @@ Result<CommandChild> CommandChild::spawnHeld(const std::vector<std::string>& arg
   UniqueFd errorRead(errors[0]), errorWrite(errors[1]);
   pid_t pid = ::fork();
   if (pid < 0) return Error{"cannot fork to run " + argv[0] + ": " + std::strerror(errno)};
-  if (pid == 0) childMain(args.data(), goRead.get(), errorWrite.get(), {goWrite.get(), errorRead.get()});
+  if (pid == 0)
+    childMain(args.data(), goRead.get(), errorWrite.get(), {goWrite.get(), errorRead.get()}, inherited);
   return CommandChild(pid, std::move(goWrite), std::move(errorRead));
 }
 
@@ -87,6 +106,7 @@ std::optional<int> CommandChild::poll() {
   if (reaped_) return std::nullopt;
   int status = 0;
   pid_t done = ::waitpid(pid_, &status, WNOHANG);
+  if (done < 0 && errno == ECHILD) return reaped_ = true, 1;  // reaped elsewhere: ended, its status lost
   if (done != pid_) return std::nullopt;
   reaped_ = true;
   return exitStatusOf(status);

@@ -19,12 +19,24 @@ namespace proctape::record {
 // signal that killed it (as shells report it).
 int exitStatusOf(int waitStatus);
 
+// Dispositions the recorder changes for itself, as its parent had set them:
+// the command gets them back.
+struct InheritedSignals {
+  bool pipeIgnored = false;   // the recorder ignores SIGPIPE
+  bool childIgnored = false;  // the recorder must not: the kernel would reap its command, status and all
+};
+
+// Takes SIGCHLD back to its default (a parent such as a CI runner may start
+// the recorder with it ignored) and ignores SIGPIPE; returns what they were.
+InheritedSignals takeSignalDispositions();
+
 class CommandChild {
  public:
   // Forks a child that waits for release() and then execs `argv` (searched
-  // in PATH) with default signal dispositions and an empty signal mask. Call
-  // it before starting threads.
-  static Result<CommandChild> spawnHeld(const std::vector<std::string>& argv);
+  // in PATH) with the signal dispositions the recorder was started with
+  // (`inherited` for those it changed) and an empty signal mask. Call it
+  // before starting threads.
+  static Result<CommandChild> spawnHeld(const std::vector<std::string>& argv, InheritedSignals inherited = {});
 
   CommandChild(CommandChild&& other) noexcept
       : pid_(std::exchange(other.pid_, -1)),

@@ -84,6 +84,7 @@ class Session {
   bool raisedNice_ = false;
   int originalNice_ = 0;
   std::optional<int> lowerEnricherNice_;  // a positive nice the enricher gives itself
+  InheritedSignals inheritedSignals_;      // for the command
   std::string enrichScheduling_ = "normal";
   std::string receiveError_;
   int64_t startNs_ = 0;
@@ -102,7 +103,6 @@ Result<UniqueFd> blockSignals() {
   sigemptyset(&set);
   for (int signal : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD}) sigaddset(&set, signal);
   if (::sigprocmask(SIG_BLOCK, &set, nullptr) != 0) return Error{std::string("sigprocmask: ") + std::strerror(errno)};
-  ::signal(SIGPIPE, SIG_IGN);
   UniqueFd fd(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!fd) return Error{std::string("signalfd: ") + std::strerror(errno)};
   return fd;
@@ -112,6 +112,7 @@ int Session::prepare() {
   auto redactor = Redactor::create(options_.redact);
   if (!redactor) return say(redactor.error().message), kExitUsage;
   redactor_ = std::move(*redactor);
+  inheritedSignals_ = takeSignalDispositions();
   auto signals = blockSignals();
   if (!signals) return say(signals.error().message), kExitUnavailable;
   signalFd_ = std::move(*signals);
@@ -129,7 +130,7 @@ int Session::prepare() {
 
 int Session::createTrace() {
   if (!options_.command.empty()) {
-    auto child = CommandChild::spawnHeld(options_.command);
+    auto child = CommandChild::spawnHeld(options_.command, inheritedSignals_);
     if (!child) return say(child.error().message), kExitUnavailable;
     child_.emplace(std::move(*child));
   }

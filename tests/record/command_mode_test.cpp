@@ -1,9 +1,12 @@
 // Command mode, live: a known workload recorded around a shell, checked
 // event by event against what the shell must have done.
+#include <signal.h>
+
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <set>
 
 #include "live_fixture.h"
@@ -149,6 +152,41 @@ TEST_F(LiveRecorder, CommandNotFoundExitsLikeAShell) {
   EXPECT_EQ(*status, 127) << recorder.output();
   EXPECT_NE(recorder.output().find("cannot run the command"), std::string::npos) << recorder.output();
   EXPECT_TRUE(readTrace(dir_.file("none.pt")).damage.empty());
+}
+
+// SigIgn of /proc/PID/status as written in `statusText`.
+uint64_t ignoredSignals(const std::string& statusText) {
+  auto at = statusText.find("SigIgn:");
+  return at == std::string::npos ? ~uint64_t(0) : std::stoull(statusText.substr(at + 7), nullptr, 16);
+}
+
+// A parent (a CI runner, a daemon) may start the recorder with SIGCHLD
+// ignored, which it inherits: the kernel then reaped the command itself, and
+// the recorder waited for it forever, deaf to SIGTERM. The command still gets
+// the dispositions the recorder was started with.
+TEST_F(LiveRecorder, StartedWithSigchldIgnoredItStillSeesTheCommandExit) {
+  // Runs the recorder around `command` with SIGCHLD ignored, as such a parent would.
+  auto recordIgnoringSigchld = [this](const std::string& name, std::vector<std::string> command) {
+    std::vector<std::string> argv = {kRecorder, "-q", "-o", dir_.file(name)};
+    argv.push_back("--");
+    argv.insert(argv.end(), command.begin(), command.end());
+    struct sigaction ignore {}, old {};
+    ignore.sa_handler = SIG_IGN;
+    EXPECT_EQ(::sigaction(SIGCHLD, &ignore, &old), 0);
+    auto recorder = std::make_unique<Child>(argv);
+    ::sigaction(SIGCHLD, &old, nullptr);  // the recorder has inherited it: this process must reap its children
+    return recorder;
+  };
+  auto failing = recordIgnoringSigchld("exit3.pt", {"sh", "-c", "exit 3"});
+  auto exit = failing->wait(20000);
+  ASSERT_TRUE(exit) << "the recorder did not end\n" << failing->output();
+  EXPECT_EQ(*exit, 3) << failing->output();
+  EXPECT_TRUE(readTrace(dir_.file("exit3.pt")).damage.empty());
+
+  auto reading = recordIgnoringSigchld("status.pt", {"cat", "/proc/self/status"});
+  ASSERT_TRUE(reading->wait(20000)) << reading->output();
+  uint64_t own = ignoredSignals(readText("/proc/self/status"));
+  EXPECT_EQ(ignoredSignals(reading->output()), own | (uint64_t(1) << (SIGCHLD - 1))) << reading->output();
 }
 
 // Records `sh -c SCRIPT` with --redact PATTERN; the recorder must succeed.
