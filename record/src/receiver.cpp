@@ -222,8 +222,9 @@ bool Receiver::drainWhole(ReceiverSource& source) {
     bool truncated = (message.msg_flags & MSG_TRUNC) || size_t(got) > slot.heap.size();
     slot.kind = sender.nl_pid != 0 ? SlotKind::rejected : truncated ? SlotKind::truncated : SlotKind::frame;
     if (slot.kind == SlotKind::rejected) stats_.rejected.fetch_add(1, std::memory_order_relaxed);
-    if (slot.kind != SlotKind::frame) slot.heap.clear();
-    else slot.heap.resize(size_t(got));
+    // A truncated datagram keeps its buffer: the gap names the buffer's size.
+    if (slot.kind == SlotKind::rejected) slot.heap.clear();
+    else if (slot.kind == SlotKind::frame) slot.heap.resize(size_t(got));
     queue_.publish(1);
     published_ = true;
     stats_.received.fetch_add(1, std::memory_order_relaxed);

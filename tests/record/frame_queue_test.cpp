@@ -40,6 +40,16 @@ TEST(FrameQueue, HeapBytesWinOverInline) {
   EXPECT_EQ(slot.bytes()[4], 5);
 }
 
+// A truncated datagram's slot holds its full length, more than the inline
+// buffer: the view of its bytes stays inside the buffer.
+TEST(FrameQueue, ATruncatedSlotsBytesStayInsideItsBuffer) {
+  Slot slot;
+  slot.length = 5000;
+  EXPECT_EQ(slot.bytes().size(), Slot::kInlineBytes);
+  slot.length = 76;
+  EXPECT_EQ(slot.bytes().size(), 76u);
+}
+
 TEST(FrameQueue, TwoThreadsPassEveryItemOnce) {
   constexpr uint32_t kItems = 200000;
   FrameQueue queue(256);

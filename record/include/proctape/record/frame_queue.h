@@ -7,6 +7,7 @@
 // travel in the slot's `heap` vector instead.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -35,8 +36,11 @@ struct Slot {
   std::vector<uint8_t> heap;
   alignas(8) uint8_t inlineBytes[kInlineBytes];
 
+  // The bytes held: for a truncated datagram, `length` is its full size, more
+  // than the buffer that holds its start.
   std::span<const uint8_t> bytes() const {
-    return heap.empty() ? std::span<const uint8_t>(inlineBytes, length) : std::span<const uint8_t>(heap);
+    return heap.empty() ? std::span<const uint8_t>(inlineBytes, std::min<size_t>(length, kInlineBytes))
+                        : std::span<const uint8_t>(heap);
   }
 };
 
