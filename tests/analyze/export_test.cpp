@@ -140,6 +140,13 @@ TEST_F(AnalyzeExport, SqliteRecordsGaps) {
   EXPECT_EQ(db.one("SELECT kind || ',' || lost_count FROM gaps"), "gap,3");
 }
 
+// Exports NAME.pt in `dir` to NAME.db; the database's path.
+std::string exportToSqlite(const TempDir& dir, const std::string& name) {
+  std::string path = dir.file(name + ".db");
+  EXPECT_EQ(runAnalyze(dir, "sqlite -o " + path + " " + dir.file(name + ".pt")), 0) << readText(dir.file("stderr"));
+  return path;
+}
+
 // An exec names a process without a comm event; only a rename is an event row.
 TEST_F(AnalyzeExport, SqliteCommRowsAreRenamesNotTheNamesExecsGive) {
   TraceBuilder builder(dir_.file("comm.pt"), 1000);
@@ -153,9 +160,7 @@ TEST_F(AnalyzeExport, SqliteCommRowsAreRenamesNotTheNamesExecsGive) {
   builder.exit(5 * kMs, 1001, 0, 1000);
   builder.exit(6 * kMs, 1000, 0, 950);
   builder.close();
-  std::string path = dir_.file("comm.db");
-  ASSERT_EQ(runAnalyze(dir_, "sqlite -o " + path + " " + dir_.file("comm.pt")), 0) << readText(dir_.file("stderr"));
-  Database db(path);
+  Database db(exportToSqlite(dir_, "comm"));
   EXPECT_EQ(db.one("SELECT comm FROM processes WHERE pid = 1000"), "python3");
   EXPECT_EQ(db.one("SELECT count(*) FROM events WHERE kind = 'comm'"), "1");
   EXPECT_EQ(db.one("SELECT p.pid || ',' || e.detail FROM events e JOIN processes p ON p.id = e.process_id "
@@ -176,9 +181,7 @@ TEST_F(AnalyzeExport, SqliteTextIsValidUtf8EscapedAsInCsv) {
   builder.frame(3 * kMs, frames::comm(1000, 1000, "k\xff" "d"));
   builder.exit(5 * kMs, 1000, 0, 950);
   builder.close();
-  std::string path = dir_.file("bytes.db");
-  ASSERT_EQ(runAnalyze(dir_, "sqlite -o " + path + " " + dir_.file("bytes.pt")), 0) << readText(dir_.file("stderr"));
-  Database db(path);
+  Database db(exportToSqlite(dir_, "bytes"));
   EXPECT_EQ(db.one("SELECT exe FROM processes WHERE pid = 1000"), "/opt/bad\\xffdir/tool");
   EXPECT_EQ(db.one("SELECT cwd FROM processes WHERE pid = 1000"), "/tmp/new\\nline\\xfe");
   EXPECT_EQ(db.one("SELECT argv FROM processes WHERE pid = 1000"), "tool arg\\xff");

@@ -126,6 +126,17 @@ WriterOptions sizeRotation(size_t keep = 0) {
   return options;
 }
 
+// A closed recording of 6,000 frames rotated into `traceDir`; the names in it.
+std::vector<std::string> writeRotatedRecording(const fs::path& traceDir, const WriterOptions& options = sizeRotation()) {
+  Stream written;
+  auto writer = TraceWriter::create(traceDir.string(), test::testMeta(), options);
+  EXPECT_TRUE(writer) << writer.error().message;
+  if (!writer) return {};
+  EXPECT_TRUE(writeStream(*writer, 6000, 1'000'000, 1000, written));
+  EXPECT_TRUE(writer->close());
+  return fileNames(traceDir);
+}
+
 TEST(Rotation, SizeLimitCutsSelfDescribingSegmentsThatReadBackAsOneStream) {
   TempDir dir;
   const fs::path traceDir = dir.path() / "trace";
@@ -248,14 +259,7 @@ TEST(Writer, KeepsAnExistingDirectorysModeMakesFilesPrivateAndRefusesASecondWrit
 TEST(Rotation, AMissingOrCopiedSegmentIsDamageAndACopyIsReadOnce) {
   TempDir dir;
   const fs::path traceDir = dir.path() / "trace";
-  Stream written;
-  {
-    auto writer = TraceWriter::create(traceDir.string(), test::testMeta(), sizeRotation());
-    ASSERT_TRUE(writer) << writer.error().message;
-    ASSERT_TRUE(writeStream(*writer, 6000, 1'000'000, 1000, written));
-    ASSERT_TRUE(writer->close());
-  }
-  auto names = fileNames(traceDir);
+  auto names = writeRotatedRecording(traceDir);
   ASSERT_GE(names.size(), 5u);
   auto framesOf = [](const fs::path& path) {
     auto reader = TraceReader::open(path.string());
@@ -300,14 +304,7 @@ TEST(Rotation, AMissingOrCopiedSegmentIsDamageAndACopyIsReadOnce) {
 TEST(Rotation, SegmentsWhoseNamesSortOutOfOrderAreReadInTheirRecordingsOrder) {
   TempDir dir;
   const fs::path traceDir = dir.path() / "trace";
-  Stream written;
-  {
-    auto writer = TraceWriter::create(traceDir.string(), test::testMeta(), sizeRotation());
-    ASSERT_TRUE(writer) << writer.error().message;
-    ASSERT_TRUE(writeStream(*writer, 6000, 1'000'000, 1000, written));
-    ASSERT_TRUE(writer->close());
-  }
-  auto names = fileNames(traceDir);
+  auto names = writeRotatedRecording(traceDir);
   ASSERT_GE(names.size(), 5u);
   auto intact = TraceReader::open(traceDir.string());
   ASSERT_TRUE(intact) << intact.error().message;
@@ -342,13 +339,7 @@ TEST(Rotation, AClockSteppedBackStillNamesSegmentsInOrder) {
     int64_t realtime = ++calls < 8 ? kStart + calls * 1'000'000 : kStart - 3'600'000'000'000 + calls;
     return ClockAnchor{calls, realtime, calls};
   };
-  Stream written;
-  {
-    auto writer = TraceWriter::create(traceDir.string(), test::testMeta(), options);
-    ASSERT_TRUE(writer) << writer.error().message;
-    ASSERT_TRUE(writeStream(*writer, 6000, 1'000'000, 1000, written));
-    ASSERT_TRUE(writer->close());
-  }
+  writeRotatedRecording(traceDir, options);
   auto names = segmentNames(traceDir);
   ASSERT_GE(names.size(), 5u);
   for (size_t i = 0; i < names.size(); ++i) {
