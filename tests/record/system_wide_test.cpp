@@ -103,7 +103,7 @@ TEST_F(LiveRecorder, AnExecReadAfterTheProcessExecdAgainIsAReplacedMiss) {
 // Signals whose default would kill the recorder and leave the trace unclosed
 // stop it cleanly instead, with its summary.
 TEST_F(LiveRecorder, QuitAndUserSignalsAlsoStopCleanly) {
-  for (int signal : {SIGQUIT, SIGUSR1, SIGUSR2}) {
+  for (int signal : {SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGPWR, SIGRTMIN + 2}) {
     std::string trace = dir_.file("signal-" + std::to_string(signal) + ".pt");
     auto recorder = startRecorder({"-o", trace});
     recorder->signal(signal);
