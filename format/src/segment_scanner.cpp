@@ -221,7 +221,8 @@ void Scanner::reportMissingChunks() {
       addDamage(offset, DamageKind::missingChunk, 0,
                 std::to_string(missing) + (missing == 1 ? " chunk" : " chunks") + " (number " +
                     std::to_string(expected) + (missing == 1 ? "" : " to " + std::to_string(seq - 1)) +
-                    ") missing before this one: cut out of the file, " + (missing == 1 ? "its" : "their") + " records are lost");
+                    ") missing before this one: cut out of the file, " + (missing == 1 ? "its" : "their") +
+                    " records are lost");
     }
     expected = seq + 1;
   }
