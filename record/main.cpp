@@ -117,7 +117,10 @@ void addOptions(CLI::App& app, RecorderOptions& o, RawOptions& raw) {
       ->default_val(-10);
   app.add_flag("--no-snapshot", raw.noSnapshot, "Do not record the process table at start");
   app.add_option("--redact", o.redact, "Replace matches of this regular expression in command lines with ***; "
-                 "repeatable");
+                 "repeatable")
+      // One pattern per --redact, taken as written: CLI11 would read "[0-9]"
+      // as a list, stripping the brackets and splitting at commas.
+      ->allow_extra_args(false);
   app.add_option("--duration", raw.duration, "Stop after this long (e.g. 30s, 5m)");
   app.add_option("--max-events", o.maxEvents, "Stop after this many events")
       ->check(CLI::Range(uint64_t(1), uint64_t(1) << 62));

@@ -220,6 +220,15 @@ TEST_F(LiveRecorder, RedactsCommandLinesBeforeWriting) {
   EXPECT_EQ(shell->argv.at(2), "sleep 0.2; echo *** >/dev/null");
 }
 
+// A pattern that is one bracket expression, with a comma in it: the option
+// parser took "[0-9,]" for a list, and redacted "0-9" literally, or nothing.
+TEST_F(LiveRecorder, RedactsWithAPatternThatIsOneBracketExpression) {
+  TraceContents contents = recordRedacted(dir_, "[0-9,]", "sleep 0.2; echo pin 47,11 0-9 >/dev/null");
+  const auto* shell = infoFor(contents, contents.meta ? contents.meta->commandPid : 0);
+  ASSERT_TRUE(shell);
+  EXPECT_EQ(shell->argv.at(2), "sleep ***.***; echo pin *************** ***-*** >/dev/null");
+}
+
 // A long secret used to overflow the enricher's stack inside std::regex: the
 // recorder died (SIGSEGV) and its command ran on unrecorded.
 TEST_F(LiveRecorder, RedactsAnArgumentOfSixtyKilobytes) {
