@@ -46,6 +46,11 @@ class Scanner {
   bool sawIndex_ = false;        // an index frame was walked over
   bool trailerDamaged_ = false;  // a trailer, or other bytes, after the index, but no valid trailer
   bool trailerSeen_ = false;     // a trailer that passed its checks (perhaps not at the end)
+  struct Listed {
+    uint64_t chunks = 0;       // as many as an intact index lists
+    uint64_t indexOffset = 0;  // where that index begins
+  };
+  std::optional<Listed> listed_;
 };
 
 std::optional<std::vector<c::IndexEntry>> Scanner::readIndexEntries(uint64_t indexOffset, uint64_t trailerOffset) {
@@ -156,6 +161,12 @@ bool Scanner::stepOverFrame(size_t& offset, bool& closed) {
     bool trailer = tag == c::kTagTrailer && c::parseTrailer(rest);
     closed = trailer && offset + c::kTrailerBytes == file_.size();
     sawIndex_ = sawIndex_ || tag == c::kTagIndex;
+    // An index whose CRC holds says how many chunks the file had, even when
+    // it no longer matches the file: the scan checks that (chunks cut from the end).
+    if (tag == c::kTagIndex) {
+      if (auto entries = readIndexEntries(offset, offset + c::kFrameHeaderBytes + size))
+        listed_ = Listed{entries->size(), offset};
+    }
     trailerSeen_ = trailerSeen_ || trailer;
     trailerDamaged_ = trailerDamaged_ || (tag == c::kTagTrailer && !trailer);
     offset += c::kFrameHeaderBytes + size;
@@ -211,21 +222,26 @@ bool Scanner::sameBytes(const ChunkInfo& a, const ChunkInfo& b) const {
 // Numbers missing below the highest one read. Chunks lost in bytes already
 // reported (damaged or cut-off bytes just before the next chunk) are not
 // reported twice.
+// Also those numbered past the last one read that an intact index lists.
 void Scanner::reportMissingChunks() {
+  // Chunks `from` to `to` - 1, missing before `offset`.
+  auto report = [this](uint64_t from, uint64_t to, uint64_t offset, const char* where) {
+    uint64_t missing = to - from;
+    addDamage(offset, DamageKind::missingChunk, 0,
+              std::to_string(missing) + (missing == 1 ? " chunk" : " chunks") + " (number " + std::to_string(from) +
+                  (missing == 1 ? "" : " to " + std::to_string(to - 1)) + ") missing " + where +
+                  ": cut out of the file, " + (missing == 1 ? "its" : "their") + " records are lost");
+  };
   std::map<uint64_t, uint64_t> offsets;  // number -> offset of its first chunk
   for (const auto& chunk : out_.chunks) offsets.emplace(chunk.seq, chunk.offset);
   uint64_t expected = 0;
   for (auto [seq, offset] : offsets) {
-    if (seq > expected && !damagedBytesBefore(offset)) {
-      uint64_t missing = seq - expected;
-      addDamage(offset, DamageKind::missingChunk, 0,
-                std::to_string(missing) + (missing == 1 ? " chunk" : " chunks") + " (number " +
-                    std::to_string(expected) + (missing == 1 ? "" : " to " + std::to_string(seq - 1)) +
-                    ") missing before this one: cut out of the file, " + (missing == 1 ? "its" : "their") +
-                    " records are lost");
-    }
+    if (seq > expected && !damagedBytesBefore(offset)) report(expected, seq, offset, "before this one");
     expected = seq + 1;
   }
+  if (listed_ && expected < listed_->chunks && !damagedBytesBefore(listed_->indexOffset))
+    report(expected, listed_->chunks, listed_->indexOffset,
+           listed_->chunks - expected == 1 ? "before the index, which lists it" : "before the index, which lists them");
 }
 
 // Bytes reported as damage that end where the chunk at `offset` begins.

@@ -628,6 +628,24 @@ TEST(Damage, AChunkCutOutOfTheFileIsReportedAsMissing) {
   }
 }
 
+// The last chunk cut out of a closed file: no later chunk shows the gap, but
+// the index (intact, though no longer matching the file) lists it.
+TEST(Damage, TheLastChunkCutOutOfAClosedFileIsMissingByItsIndex) {
+  const SmallTrace& t = smallTrace();
+  ASSERT_EQ(t.chunks.size(), 1 + kDataChunks);
+  auto bytes = t.bytes;
+  bytes.erase(bytes.begin() + long(t.chunks[kDataChunks].offset), bytes.begin() + long(t.chunkEnd(kDataChunks)));
+  TempDir dir;
+  auto out = readBytes(dir, bytes);
+  ASSERT_TRUE(out.opened) << out.error;
+  EXPECT_TRUE(sameFrames(out.back.frames, t.framesExcept(kDataChunks)));
+  EXPECT_EQ(kindsOf(out.back.damage), (std::vector<DamageKind>{DamageKind::missingChunk, DamageKind::badIndex}))
+      << damageList(out.back.damage);
+  const Damage& missing = out.back.damage.front();
+  EXPECT_EQ(missing.offset, t.chunks[kDataChunks].offset);  // where the index now begins
+  EXPECT_NE(missing.detail.find("1 chunk (number 3) missing before the index, which lists it"), std::string::npos) << missing.detail;
+}
+
 // Chunk 2 written twice in a row: its records are read once, and the copy is
 // reported and left out.
 TEST(Damage, AChunkWrittenTwiceIsReadOnce) {
