@@ -643,7 +643,8 @@ TEST(Damage, TheLastChunkCutOutOfAClosedFileIsMissingByItsIndex) {
       << damageList(out.back.damage);
   const Damage& missing = out.back.damage.front();
   EXPECT_EQ(missing.offset, t.chunks[kDataChunks].offset);  // where the index now begins
-  EXPECT_NE(missing.detail.find("1 chunk (number 3) missing before the index, which lists it"), std::string::npos) << missing.detail;
+  EXPECT_NE(missing.detail.find("1 chunk (number 3) missing before the index, which lists it"), std::string::npos)
+      << missing.detail;
 }
 
 // Chunk 2 written twice in a row: its records are read once, and the copy is
