@@ -116,8 +116,8 @@ void addOptions(CLI::App& app, RecorderOptions& o, RawOptions& raw) {
       ->check(CLI::Range(-20, 19))
       ->default_val(-10);
   app.add_flag("--no-snapshot", raw.noSnapshot, "Do not record the process table at start");
-  app.add_option("--redact", o.redact, "Replace matches of this regular expression in command lines with ***; "
-                 "repeatable")
+  app.add_option("--redact", o.redact, "Replace matches of this regular expression (RE2 syntax) in command lines "
+                 "with ***; repeatable")
       // One pattern per --redact, taken as written: CLI11 would read "[0-9]"
       // as a list, stripping the brackets and splitting at commas.
       ->allow_extra_args(false);

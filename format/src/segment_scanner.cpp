@@ -219,10 +219,10 @@ bool Scanner::sameBytes(const ChunkInfo& a, const ChunkInfo& b) const {
          std::memcmp(file_.data() + a.offset, file_.data() + b.offset, size) == 0;
 }
 
-// Numbers missing below the highest one read. Chunks lost in bytes already
-// reported (damaged or cut-off bytes just before the next chunk) are not
-// reported twice.
-// Also those numbered past the last one read that an intact index lists.
+// Numbers missing below the highest one read, and past it up to the count an
+// intact index lists. Chunks lost in bytes already reported (damaged or
+// cut-off bytes just before the next chunk or the index) are not reported
+// twice.
 void Scanner::reportMissingChunks() {
   // Chunks `from` to `to` - 1, missing before `offset`.
   auto report = [this](uint64_t from, uint64_t to, uint64_t offset, const char* where) {
